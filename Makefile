@@ -1,0 +1,39 @@
+# Every target installs what it needs into .venv first, so a fresh clone needs only `make demo` / `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= data/demo.db
+
+.PHONY: install test lint demo bench sample clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+demo: install
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/paperharvest fetch --venue iclr2020 --replay data/sample/iclr2020 --db $(DEMO_DB)
+	$(BIN)/paperharvest summary --venue iclr2020 --db $(DEMO_DB)
+
+bench: install
+	$(BIN)/python benchmarks/bench_harvest.py
+
+# Re-record the bundled sample from the hand-written fixture venue (no network: a local fake server).
+sample: install
+	$(BIN)/python -m tests.fakes.record_sample data/sample/iclr2020
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

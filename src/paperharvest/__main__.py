@@ -1,0 +1,3 @@
+from paperharvest.cli import main
+
+raise SystemExit(main())

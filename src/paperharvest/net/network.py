@@ -1,0 +1,185 @@
+"""A requests transport adapter that applies the retry policy, timeouts, the deadline and record/replay."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt
+
+from paperharvest.errors import UpstreamUnavailable
+from paperharvest.net.policy import Deadline, RetryPolicy
+from paperharvest.net.recording import Recorder, Replayer, now_utc
+
+log = logging.getLogger(__name__)
+
+_TRANSIENT = (requests.ConnectionError, requests.Timeout)
+
+
+class _GiveUp(Exception):
+    """The server asked us to wait longer than we are willing to."""
+
+
+class HarvestAdapter(BaseAdapter):
+    """Every request through it gets a timeout, retries with backoff, the run deadline and recording.
+
+    Mounting it on a library's own `requests.Session` (openreview-py's) replaces that library's
+    transport: its urllib3 retries (which print to stdout and sleep for hours) never run.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        deadline: Deadline,
+        *,
+        replayer: Replayer | None = None,
+        recorder: Recorder | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        super().__init__()
+        self.policy = policy
+        self.deadline = deadline
+        self.replayer = replayer
+        self.recorder = recorder
+        self.sleep = sleep
+        self.clock = clock
+        self.counts: Counter[str] = Counter()
+        self.last_answer_at: datetime | None = None
+        self._wire = HTTPAdapter(max_retries=0, pool_maxsize=8)
+
+    def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        path = urlsplit(request.url or "").path
+        self.counts[f"{request.method} {path}"] += 1
+        if self.replayer is not None:
+            response = self.replayer.send(request)
+            self.last_answer_at = self.replayer.now()
+            return response
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise UpstreamUnavailable(
+                f"run deadline of {self.deadline.seconds:.0f} s reached before {request.method} {path}"
+            )
+        kwargs["timeout"] = min(self.policy.timeout, remaining)
+        response = self._wire.send(request, **kwargs)
+        # Read the body now so a stalled body also falls under the timeout and recording sees it whole.
+        _ = response.content
+        self.last_answer_at = self.clock()
+        if self.recorder is not None:
+            self.recorder.save(request, response, self.last_answer_at)
+        return response
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        headers: Mapping[str, str] | None = None
+        if outcome is not None and not outcome.failed:
+            headers = outcome.result().headers
+        wait = self.policy.wait_for(state.attempt_number, headers)
+        if wait > self.policy.max_retry_after:
+            raise _GiveUp(
+                f"the server asks to wait {wait:.0f} s, more than the {self.policy.max_retry_after:.0f} s "
+                "allowed (PAPERHARVEST_MAX_RETRY_AFTER)"
+            )
+        if self.replayer is None and wait >= self.deadline.remaining():
+            raise _GiveUp(f"waiting {wait:.0f} s more would pass the run deadline")
+        log.info("retrying in %.1f s (attempt %d)", wait, state.attempt_number + 1)
+        return wait if self.replayer is None else 0.0
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        method = request.method or "GET"
+        path = urlsplit(request.url or "").path
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policy.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_TRANSIENT)
+            | retry_if_result(lambda r: r.status_code in self.policy.statuses),
+            sleep=self.sleep,
+            reraise=True,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        try:
+            response: requests.Response = retrying(
+                self._send_once, request, stream=stream, verify=verify, cert=cert, proxies=proxies
+            )
+        except _GiveUp as exc:
+            raise UpstreamUnavailable(f"{method} {path}: {exc}") from None
+        except requests.Timeout:
+            raise UpstreamUnavailable(
+                f"{method} {path}: no answer within {self.policy.timeout:.0f} s, {self.policy.max_retries + 1} times"
+            ) from None
+        except requests.ConnectionError as exc:
+            raise UpstreamUnavailable(f"{method} {path}: cannot connect ({type(exc).__name__})") from None
+        if response.status_code in self.policy.statuses:
+            raise UpstreamUnavailable(
+                f"{method} {path}: HTTP {response.status_code} after {self.policy.max_retries + 1} attempts"
+            )
+        return response
+
+    def close(self) -> None:
+        self._wire.close()
+
+
+class Network:
+    """One run's network: live, recording to a folder, or replaying one."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        deadline_seconds: float,
+        *,
+        record_dir: Path | None = None,
+        replay_dir: Path | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.replayer = Replayer(replay_dir) if replay_dir else None
+        self.started_at = self.replayer.started_at if self.replayer else now_utc()
+        self.recorder = Recorder(record_dir, self.started_at) if record_dir else None
+        self.adapter = HarvestAdapter(
+            policy, Deadline(deadline_seconds), replayer=self.replayer, recorder=self.recorder, sleep=sleep
+        )
+
+    @property
+    def offline(self) -> bool:
+        return self.replayer is not None
+
+    def now(self) -> datetime:
+        """The run's clock. On replay it is the recording's, so a replay writes the same timestamps."""
+        if self.replayer is not None:
+            return self.replayer.now()
+        return self.adapter.last_answer_at or now_utc()
+
+    def mount(self, session: requests.Session) -> requests.Session:
+        session.mount("http://", self.adapter)
+        session.mount("https://", self.adapter)
+        return session
+
+    def session(self) -> requests.Session:
+        return self.mount(requests.Session())
+
+    def finish(self) -> datetime:
+        if self.replayer is not None:
+            return self.replayer.finished_at or self.replayer.now()
+        ended = now_utc()
+        if self.recorder is not None:
+            self.recorder.finish(ended)
+        return ended
+
+    @property
+    def request_counts(self) -> dict[str, int]:
+        return dict(self.adapter.counts)

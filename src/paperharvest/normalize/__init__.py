@@ -1,0 +1,1 @@
+"""Pure functions: raw payloads in, pydantic records out. No I/O, no clock."""

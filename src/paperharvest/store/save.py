@@ -1,0 +1,177 @@
+"""save_* functions: write records and raw payloads. A page of notes is one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from paperharvest.models import NormalizedNote
+from paperharvest.venues import VenueConfig
+
+CHILD_TABLES = ("paper_authors", "reviews", "decisions")
+
+
+@dataclass
+class PageResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def raw_json(note: Mapping[str, Any]) -> str:
+    """The stored form of a raw note: compact, keys in the order the API sent them."""
+    return json.dumps(note, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def save_venue(db: sqlite_utils.Database, venue: VenueConfig) -> None:
+    db.execute(
+        """INSERT INTO venues (key, venue_id, name, api_version, year) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(key) DO UPDATE SET venue_id = excluded.venue_id, name = excluded.name,
+             api_version = excluded.api_version, year = excluded.year""",
+        [venue.key, venue.venue_id, venue.name, venue.api_version, venue.year],
+    )
+
+
+def mark_venue_harvested(db: sqlite_utils.Database, venue_key: str, at: datetime, run_id: int) -> None:
+    db.execute(
+        "UPDATE venues SET last_harvested_at = ?, last_run_id = ? WHERE key = ?",
+        [at.isoformat(), run_id, venue_key],
+    )
+
+
+def start_run(
+    db: sqlite_utils.Database,
+    *,
+    command: str,
+    venue: str | None,
+    options: Mapping[str, Any],
+    versions: Mapping[str, str],
+    started_at: datetime,
+) -> int:
+    cursor = db.execute(
+        "INSERT INTO runs (venue, command, options, versions, started_at, outcome) VALUES (?, ?, ?, ?, ?, 'running')",
+        [
+            venue,
+            command,
+            json.dumps(options, sort_keys=True),
+            json.dumps(versions, sort_keys=True),
+            started_at.isoformat(),
+        ],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    outcome: str,
+    ended_at: datetime,
+    counts: Mapping[str, Any],
+    error: str | None = None,
+) -> None:
+    db.execute(
+        "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE run_id = ?",
+        [ended_at.isoformat(), outcome, json.dumps(counts, sort_keys=True), error, run_id],
+    )
+
+
+def stored_hashes(db: sqlite_utils.Database, note_ids: Sequence[str]) -> dict[str, str]:
+    if not note_ids:
+        return {}
+    marks = ",".join("?" * len(note_ids))
+    rows = db.execute(f"SELECT note_id, sha256 FROM raw_notes WHERE note_id IN ({marks})", list(note_ids))
+    return dict(rows.fetchall())
+
+
+def _rows(records: Iterable[Any]) -> list[dict[str, Any]]:
+    return [record.model_dump(mode="json") for record in records]
+
+
+def replace_records(db: sqlite_utils.Database, harvested: Sequence[tuple[NormalizedNote, str]]) -> None:
+    """Write each note's paper and replace its children (authors, reviews, decision). Call inside a transaction.
+
+    `harvested` pairs each note's records with the time its raw note was fetched (ISO 8601).
+    """
+    if not harvested:
+        return
+    notes = [note for note, _ in harvested]
+    forum_ids = [n.paper.forum_id for n in notes]
+    marks = ",".join("?" * len(forum_ids))
+    for table in CHILD_TABLES:
+        db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
+    papers = [{**note.paper.model_dump(mode="json"), "harvested_at": stamp} for note, stamp in harvested]
+    # Every row has every column, which keeps clear of sqlite-utils bug #873 (omitted columns set to NULL).
+    db.table("papers").upsert_all(papers, pk="forum_id")
+    authors = {a.author_id: a for n in notes for a in n.authors}
+    db.table("authors").upsert_all(_rows(authors.values()), pk="author_id")
+    db.table("paper_authors").insert_all(_rows(a for n in notes for a in n.paper_authors))
+    db.table("reviews").insert_all(_rows(r for n in notes for r in n.reviews))
+    db.table("decisions").insert_all(_rows(n.decision for n in notes if n.decision is not None))
+
+
+def save_page(
+    db: sqlite_utils.Database,
+    venue: VenueConfig,
+    invitation: str,
+    raw_notes: Sequence[Mapping[str, Any]],
+    normalized: Sequence[NormalizedNote],
+    fetched_at: datetime,
+) -> PageResult:
+    """Store one fetched page: raw notes and their records together, or nothing at all.
+
+    Notes whose raw JSON is byte-identical to what is stored are skipped entirely, so a re-run writes
+    nothing that did not change upstream.
+    """
+    texts = [raw_json(note) for note in raw_notes]
+    hashes = [sha256(text) for text in texts]
+    result = PageResult()
+    with db.atomic():
+        known = stored_hashes(db, [str(note["id"]) for note in raw_notes])
+        changed_raw: list[dict[str, Any]] = []
+        changed: list[tuple[NormalizedNote, str]] = []
+        for note, text, digest, records in zip(raw_notes, texts, hashes, normalized, strict=True):
+            note_id = str(note["id"])
+            previous = known.get(note_id)
+            if previous == digest:
+                result.unchanged += 1
+                continue
+            if previous is None:
+                result.added += 1
+            else:
+                result.updated += 1
+            tmdate = note.get("tmdate")
+            changed_raw.append(
+                {
+                    "note_id": note_id,
+                    "venue": venue.key,
+                    "invitation": invitation,
+                    "api_version": venue.api_version,
+                    "tmdate": tmdate if isinstance(tmdate, int) else None,
+                    "sha256": digest,
+                    "fetched_at": fetched_at.isoformat(),
+                    "json": text,
+                }
+            )
+            changed.append((records, fetched_at.isoformat()))
+        if changed_raw:
+            db.table("raw_notes").upsert_all(changed_raw, pk="note_id")
+            replace_records(db, changed)
+    return result
+
+
+def iter_raw_notes(db: sqlite_utils.Database, venue_key: str | None = None) -> Iterable[dict[str, Any]]:
+    where, params = ("WHERE venue = ?", [venue_key]) if venue_key else ("", [])
+    yield from db.query(
+        f"SELECT note_id, venue, invitation, fetched_at, json FROM raw_notes {where} ORDER BY rowid", params
+    )

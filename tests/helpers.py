@@ -1,0 +1,34 @@
+"""Small helpers the end-to-end tests share."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+DATA_TABLES = ("venues", "papers", "authors", "paper_authors", "reviews", "decisions", "raw_notes")
+
+
+def table_dump(db_path: Path, tables: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the data tables, sorted, for comparing two databases."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        conn.close()
+
+
+def scalar(db_path: Path, sql: str, *params: Any) -> Any:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
