@@ -39,7 +39,9 @@ def test_every_submission_is_stored_with_dataset_tallies(harvested: Any, shared_
     assert scalar(db, "SELECT count(*) FROM papers") == sum(expected.status_counts.values()) == 2594
     assert dict(rows(db, "SELECT status, count(*) FROM papers GROUP BY status")) == expected.status_counts
     assert dict(rows(db, "SELECT decision, count(*) FROM decisions GROUP BY decision")) == expected.decision_counts
-    presentations = dict(rows(db, "SELECT presentation, count(*) FROM papers WHERE presentation IS NOT NULL GROUP BY 1"))
+    presentations = dict(
+        rows(db, "SELECT presentation, count(*) FROM papers WHERE presentation IS NOT NULL GROUP BY 1")
+    )
     assert presentations == expected.presentation_counts
 
 
@@ -70,13 +72,16 @@ def test_the_whole_venue_takes_a_handful_of_requests(harvested: Any) -> None:
 
 def test_summary_view_matches_reviews(harvested: Any) -> None:
     db, _ = harvested
-    mismatches = rows(db, """
+    mismatches = rows(
+        db,
+        """
         SELECT s.forum_id FROM paper_summary s
         WHERE s.rating_count != (SELECT count(*) FROM reviews r WHERE r.forum_id = s.forum_id)
            OR abs(coalesce(s.mean_rating, 0) - coalesce(
                 (SELECT round(avg(rating), 2) FROM reviews r WHERE r.forum_id = s.forum_id), 0)) > 1e-9
            OR s.first_author IS NOT (SELECT name FROM paper_authors a WHERE a.forum_id = s.forum_id AND position = 1)
-    """)
+    """,
+    )
     assert mismatches == []
     fts_hits = scalar(db, "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'transformer'")
     like_hits = scalar(db, "SELECT count(*) FROM papers WHERE title LIKE '%transformer%' COLLATE NOCASE")

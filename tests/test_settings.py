@@ -15,6 +15,7 @@ from paperharvest.settings import ENV_VARS, SECRET_FIELDS, Settings, load_settin
 # Looks like a password on purpose: nothing that prints settings or errors may ever show it.
 SECRET = "hunter2-Tr0ub4dor&3"
 OTHER_SECRET = "c0rrect-h0rse-b4ttery"
+DEFAULTS = Settings.model_validate({})
 
 
 def _creds_file(tmp_path: Path, text: str, mode: int = 0o600, name: str = "credentials") -> Path:
@@ -27,9 +28,13 @@ def _creds_file(tmp_path: Path, text: str, mode: int = 0o600, name: str = "crede
 # --- environment ------------------------------------------------------------------------------------------
 
 
-def test_empty_environment_gives_the_defaults() -> None:
+def test_empty_environment_gives_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An explicit empty mapping means "no environment", not "fall back to os.environ".
+    monkeypatch.setenv("PAPERHARVEST_DB", "from-os-environ.db")
+    monkeypatch.setenv("OPENREVIEW_TOKEN", OTHER_SECRET)
     settings = load_settings({})
-    assert settings == Settings()
+    assert settings == DEFAULTS
+    assert settings.db_path == Path("data/paperharvest.db")
     assert settings.has_credentials is False
 
 
@@ -85,12 +90,12 @@ def test_openreview_names_match_openreview_py() -> None:
 
 def test_empty_env_value_counts_as_unset() -> None:
     settings = load_settings({"PAPERHARVEST_DB": "", "PAPERHARVEST_TIMEOUT": ""})
-    assert settings.db_path == Settings().db_path
-    assert settings.request_timeout == Settings().request_timeout
+    assert settings.db_path == DEFAULTS.db_path
+    assert settings.request_timeout == DEFAULTS.request_timeout
 
 
 def test_unrelated_env_vars_are_ignored() -> None:
-    assert load_settings({"PAPERHARVEST_NOT_A_SETTING": "x", "HOME": "/root"}) == Settings()
+    assert load_settings({"PAPERHARVEST_NOT_A_SETTING": "x", "HOME": "/root"}) == DEFAULTS
 
 
 def test_reads_os_environ_when_no_env_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -117,7 +122,7 @@ def test_none_flag_leaves_env_value() -> None:
 
 
 def test_none_flag_without_env_leaves_default() -> None:
-    assert load_settings({}, db_path=None).db_path == Settings().db_path
+    assert load_settings({}, db_path=None).db_path == DEFAULTS.db_path
 
 
 def test_unknown_flag_is_a_config_error() -> None:
@@ -225,7 +230,7 @@ def test_public_dict_logged_in_reflects_credentials() -> None:
 def test_settings_are_frozen() -> None:
     settings = load_settings({})
     with pytest.raises(ValueError):
-        settings.db_path = Path("elsewhere.db")  # type: ignore[misc]
+        setattr(settings, "db_path", Path("elsewhere.db"))  # noqa: B010
 
 
 # --- credentials file ---------------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def test_missing_replies_table(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_field(tmp_path: Path) -> None:
-    text = _valid().replace("year = 2021", "year = 2021\ncolour = \"blue\"")
+    text = _valid().replace("year = 2021", 'year = 2021\ncolour = "blue"')
     message = _problem(_write(tmp_path, "testvenue", text))
     assert "colour" in message
     assert "Extra inputs are not permitted" in message

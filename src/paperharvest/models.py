@@ -15,19 +15,19 @@ class Record(BaseModel):
 
 
 class PaperAuthor(Record):
-    """An author as the submission lists them: name and id exactly as given (an e-mail in 2020)."""
+    """An author as the submission lists them: name and id as given (an e-mail in 2020); either may be missing."""
 
     forum_id: str
     position: int
     author_id: str | None
-    name: str
+    name: str | None
 
 
 class Author(Record):
     """One author id; richer profile data comes from the profile stage later."""
 
     author_id: str
-    name: str
+    name: str | None
     email_domain: str | None
 
 

@@ -103,8 +103,15 @@ def read_credentials_file(path: Path) -> dict[str, str]:
             raise ConfigError(
                 f"credentials file {path}, line {lineno}: expected one of {', '.join(CREDENTIAL_KEYS)}=VALUE"
             )
-        values[key] = value.strip().strip('"').strip("'")
+        values[key] = _unquote(value.strip())
     return values
+
+
+def _unquote(value: str) -> str:
+    """Drop one matching pair of surrounding quotes, as a shell would; a quote inside a password stays."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

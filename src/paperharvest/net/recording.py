@@ -170,8 +170,10 @@ class Replayer:
         key = request_key(request.method or "GET", url, request.body)
         queue = self._queues.get(key)
         if not queue:
+            parts = urlsplit(url)
             raise ReplayMissing(
-                f"the recording has no answer for {request.method} {urlsplit(url).path}?{urlsplit(url).query}"
+                f"the recording has no (further) answer for {request.method} {parts.path}?{parts.query}; replay "
+                "with the venue and options (such as --page-size) the recording was made with"
             )
         exchange = queue.popleft()
         self._last_at = datetime.fromisoformat(exchange["recorded_at"])

@@ -126,16 +126,19 @@ def _status(
         listed = venue.listing_status(invitation)
     except KeyError:
         raise NormalizeError(f"paper {forum_id}: invitation {invitation!r} is not a listing of {venue.key}") from None
+    meaning = None
+    if decision is not None:
+        meaning = venue.decisions.get(decision.decision)
+        if meaning is None:
+            known = ", ".join(repr(d) for d in venue.decisions)
+            raise NormalizeError(
+                f"paper {forum_id}: decision {decision.decision!r} is not in the {venue.key} config (known: {known})"
+            )
+    # A paper withdrawn after its decision keeps the decision string, but its listing says what became of it.
     if listed != "decided":
         return listed, None
-    if decision is None:
-        return "under-review", None
-    meaning = venue.decisions.get(decision.decision)
     if meaning is None:
-        known = ", ".join(repr(d) for d in venue.decisions)
-        raise NormalizeError(
-            f"paper {forum_id}: decision {decision.decision!r} is not in the {venue.key} config (known: {known})"
-        )
+        return "under-review", None
     return meaning.status, meaning.presentation
 
 
@@ -172,12 +175,15 @@ def normalize_note(raw: Mapping[str, Any], venue: VenueConfig) -> NormalizedNote
         raise NormalizeError(f"paper {forum_id}: authors and authorids must be lists")
     paper_authors: list[PaperAuthor] = []
     authors: dict[str, Author] = {}
-    for position, name in enumerate(names, start=1):
+    # Names and ids are paired by position. Some real notes list more ids than names (two people typed into
+    # one name field): every id is kept, with no name, rather than silently dropped.
+    for position in range(1, max(len(names), len(ids)) + 1):
+        name = clean_text(names[position - 1]) if position <= len(names) else None
         author_id = clean_text(ids[position - 1]) if position <= len(ids) else None
-        display = clean_text(name) or author_id or "(unnamed)"
-        paper_authors.append(PaperAuthor(forum_id=forum_id, position=position, author_id=author_id, name=display))
-        if author_id:
-            authors[author_id] = Author(author_id=author_id, name=display, email_domain=email_domain(author_id))
+        paper_authors.append(PaperAuthor(forum_id=forum_id, position=position, author_id=author_id, name=name))
+        # The first name an id is listed with stands, should a note repeat an id.
+        if author_id and author_id not in authors:
+            authors[author_id] = Author(author_id=author_id, name=name, email_domain=email_domain(author_id))
 
     fields = venue.fields
     number = raw.get("number")

@@ -103,7 +103,9 @@ def read_json(response: requests.Response, what: str, logged_in: bool) -> dict[s
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise UpstreamDataError(f"OpenReview answered {what} with malformed JSON ({exc}); this page was not stored") from None
+        raise UpstreamDataError(
+            f"OpenReview answered {what} with malformed JSON ({exc}); this page was not stored"
+        ) from None
     if not isinstance(data, dict):
         raise UpstreamDataError(f"OpenReview answered {what} with JSON that is not an object")
     return data

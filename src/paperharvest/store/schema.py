@@ -74,13 +74,13 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"venue", "title", "status", "invitation"},
         foreign_keys=[("venue", "venues", "key")],
     )
-    db.table("authors").create({"author_id": str, "name": str, "email_domain": str}, pk="author_id", not_null={"name"})
+    db.table("authors").create({"author_id": str, "name": str, "email_domain": str}, pk="author_id")
     db.execute("""
         CREATE TABLE paper_authors (
           forum_id TEXT NOT NULL REFERENCES papers(forum_id) ON DELETE CASCADE,
           position INTEGER NOT NULL,
           author_id TEXT REFERENCES authors(author_id),
-          name TEXT NOT NULL,
+          name TEXT,
           PRIMARY KEY (forum_id, position)
         )""")
     db.execute("""

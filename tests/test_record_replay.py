@@ -1,0 +1,147 @@
+"""--record / --replay: a pinned harvest replays with no network into the same database, and the bundled
+sample (what `make demo` runs) holds what its hand-written fixture says."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperharvest.cli import main
+from tests.conftest import REPO, SAMPLE_FIXTURE
+from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview, rate_limited
+from tests.fakes.record_sample import load_sample_venue
+from tests.helpers import rows, scalar, table_dump
+
+BUNDLED = REPO / "data" / "sample" / "iclr2020"
+
+
+def ban_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, any connection attempt (loopback included) fails the test."""
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        raise AssertionError(f"replay tried to connect to {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.fixture()
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replay must not open a single connection, not even to loopback."""
+    ban_sockets(monkeypatch)
+
+
+def replay(folder: Path, db: Path, *extra: str) -> int:
+    return main(["fetch", "--venue", "iclr2020", "--db", str(db), "--replay", str(folder), "--quiet", *extra])
+
+
+def test_bundled_sample_replays_offline_into_the_fixtures_facts(tmp_path: Path, no_sockets: None) -> None:
+    expected = json.loads((SAMPLE_FIXTURE / "EXPECTED.json").read_text())
+    db = tmp_path / "demo.db"
+    assert replay(BUNDLED, db) == 0
+    assert scalar(db, "SELECT count(*) FROM papers") == expected["papers"]
+    assert dict(rows(db, "SELECT status, count(*) FROM papers GROUP BY status")) == expected["status_counts"]
+    presentations = dict(
+        rows(db, "SELECT presentation, count(*) FROM papers WHERE presentation IS NOT NULL GROUP BY 1")
+    )
+    assert presentations == expected["presentation_counts"]
+    assert scalar(db, "SELECT count(*) FROM reviews") == expected["reviews"]
+    assert scalar(db, "SELECT count(*) FROM decisions") == expected["decisions"]
+    assert scalar(db, "SELECT count(*) FROM papers WHERE tldr IS NOT NULL") == expected["tldr_count"]
+    assert scalar(db, "SELECT count(*) FROM papers WHERE code_url IS NOT NULL") == expected["code_count"]
+    assert scalar(db, "SELECT count(*) FROM authors") == expected["distinct_author_ids"]
+    top3 = [
+        r[0]
+        for r in rows(
+            db,
+            """SELECT forum_id FROM paper_summary WHERE rating_count > 0
+                                      ORDER BY mean_rating DESC, rating_count DESC, forum_id LIMIT 3""",
+        )
+    ]
+    assert top3 == expected["top3_by_mean_rating"]
+
+
+def test_bundled_sample_is_current_with_its_fixture(tmp_path: Path, fake_env: Any) -> None:
+    """The recording and the hand-written fixture must not drift apart (`make sample` re-records)."""
+    replayed, live = tmp_path / "replayed.db", tmp_path / "live.db"
+    assert replay(BUNDLED, replayed) == 0
+    with FakeOpenReview(load_sample_venue()) as fake:
+        fake_env(fake.url)
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(live), "--quiet"]) == 0
+    strip_times = "SELECT * FROM {t}"
+    for table in ("papers", "reviews", "decisions", "paper_authors", "authors"):
+        a = sorted(rows(replayed, strip_times.format(t=table)), key=repr)
+        b = sorted(rows(live, strip_times.format(t=table)), key=repr)
+        if table == "papers":  # harvested_at is the one column that depends on when it ran
+            a, b = [r[:-1] for r in a], [r[:-1] for r in b]
+        assert a == b, table
+
+
+def test_record_then_replay_gives_the_same_database(
+    tmp_path: Path, fake_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tape, live = tmp_path / "tape", tmp_path / "live.db"
+    with FakeOpenReview(load_sample_venue(), guest_gate="json") as fake:
+        fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
+        fake.inject(rate_limited(retry_after=0))
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(live), "--record", str(tape), "--quiet"]) == 0
+        token = next(iter(fake.issued_tokens()))
+    ban_sockets(monkeypatch)
+    replayed = tmp_path / "replayed.db"
+    assert replay(tape, replayed) == 0
+    assert table_dump(replayed) == table_dump(live)
+    first_bytes = replayed.read_bytes()
+    replayed.unlink()
+    assert replay(tape, replayed) == 0
+    assert replayed.read_bytes() == first_bytes
+    recorded = "".join(p.read_text() for p in sorted(tape.rglob("*.json")))
+    for secret in (TEST_PASSWORD, TEST_USER, token):
+        assert secret not in recorded
+    # The 429 was recorded and replayed: the replay made the same listing requests, retry included.
+    # (It skips the login: it never talks to OpenReview.)
+    live_counts = json.loads(scalar(live, "SELECT counts FROM runs"))["requests"]
+    replay_counts = json.loads(scalar(replayed, "SELECT counts FROM runs"))["requests"]
+    assert live_counts["GET /notes"] == replay_counts["GET /notes"] == 3 + 1
+    assert "POST /login" not in replay_counts
+
+
+def test_replay_refuses_requests_the_recording_lacks(
+    tmp_path: Path, no_sockets: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay(BUNDLED, tmp_path / "x.db", "--page-size", "7") == 5
+    assert "--page-size" in capsys.readouterr().err
+    assert scalar(tmp_path / "x.db", "SELECT count(*) FROM papers") == 0
+
+
+def test_replay_of_a_missing_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert replay(tmp_path / "nope", tmp_path / "x.db") == 2
+    assert "not a recording" in capsys.readouterr().err
+
+
+def test_record_refuses_to_overwrite_a_recording(tmp_path: Path, fake_env: Any) -> None:
+    tape = tmp_path / "tape"
+    with FakeOpenReview(load_sample_venue()) as fake:
+        fake_env(fake.url)
+        args = ["fetch", "--venue", "iclr2020", "--db", str(tmp_path / "x.db"), "--record", str(tape), "--quiet"]
+        assert main(args) == 0
+        assert main(args) == 2
+
+
+def test_rebuild_rederives_every_table_from_raw_notes(tmp_path: Path, no_sockets: None) -> None:
+    db = tmp_path / "x.db"
+    assert replay(BUNDLED, db) == 0
+    before = table_dump(db)
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("DELETE FROM reviews")
+    conn.execute("UPDATE papers SET title = 'garbled', status = 'rejected'")
+    conn.commit()
+    conn.close()
+    assert main(["rebuild", "--db", str(db), "--quiet"]) == 0
+    assert table_dump(db) == before
