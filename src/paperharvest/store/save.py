@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import sqlite_utils
 
@@ -103,9 +105,28 @@ def _sql_value(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
+@cache
+def _converted_positions(model: type[Record]) -> tuple[int, ...]:
+    """Which fields of a record need converting for SQLite (datetimes, lists, dicts)."""
+    plain = {str, int, float, bool, type(None), Literal}
+    positions = []
+    for index, field in enumerate(model.model_fields.values()):
+        annotation = field.annotation
+        members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+        if any((get_origin(member) or member) not in plain for member in members):
+            positions.append(index)
+    return tuple(positions)
+
+
 def _record_rows(records: Iterable[Record], extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    # Pydantic keeps field values in __dict__ in declaration order, which is also the column order.
-    return [(*map(_sql_value, record.__dict__.values()), *extra) for record in records]
+    rows = []
+    for record in records:
+        # Pydantic keeps field values in __dict__ in declaration order, which is also the column order.
+        values = list(record.__dict__.values())
+        for index in _converted_positions(type(record)):
+            values[index] = _sql_value(values[index])
+        rows.append((*values, *extra))
+    return rows
 
 
 def _write_rows(
@@ -128,18 +149,22 @@ def _columns(model: type[Record]) -> list[str]:
     return list(model.model_fields)
 
 
-def replace_records(db: sqlite_utils.Database, harvested: Sequence[tuple[NormalizedNote, str]]) -> None:
+def replace_records(
+    db: sqlite_utils.Database, harvested: Sequence[tuple[NormalizedNote, str]], *, replace: bool = True
+) -> None:
     """Write each note's paper and replace its children (authors, reviews, decision). Call inside a transaction.
 
-    `harvested` pairs each note's records with the time its raw note was fetched (ISO 8601).
+    `harvested` pairs each note's records with the time its raw note was fetched (ISO 8601). `replace=False`
+    skips deleting old children, for notes known to be new.
     """
     if not harvested:
         return
     notes = [note for note, _ in harvested]
     forum_ids = [n.paper.forum_id for n in notes]
-    marks = ",".join("?" * len(forum_ids))
-    for table in CHILD_TABLES:
-        db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
+    if replace:
+        marks = ",".join("?" * len(forum_ids))
+        for table in CHILD_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
     papers = [row for note, stamp in harvested for row in _record_rows([note.paper], [stamp])]
     _write_rows(db, "papers", [*_columns(Paper), "harvested_at"], papers, pk="forum_id")
     authors = {a.author_id: a for n in reversed(notes) for a in n.authors}
@@ -196,7 +221,7 @@ def save_page(
             changed.append((records, fetched_at.isoformat()))
         if changed_raw:
             _write_rows(db, "raw_notes", RAW_COLUMNS, changed_raw, pk="note_id")
-            replace_records(db, changed)
+            replace_records(db, changed, replace=result.updated > 0)
     return result
 
 
