@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
