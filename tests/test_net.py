@@ -46,11 +46,16 @@ def test_redaction_removes_secrets_at_any_depth_and_the_login_name() -> None:
     assert redact({"id": "SkxQp1StwH"}) == {"id": "SkxQp1StwH"}
 
 
-def test_request_key_ignores_host_and_query_order_but_not_values() -> None:
-    a = request_key("GET", "https://api.openreview.net/notes?limit=1000&invitation=X", None)
-    b = request_key("get", "http://127.0.0.1:9/notes?invitation=X&limit=1000", b"")
-    c = request_key("GET", "http://127.0.0.1:9/notes?invitation=X&limit=10", None)
+def test_request_key_names_the_service_not_its_host_and_ignores_query_order() -> None:
+    live, fake = {"openreview": "https://api.openreview.net"}, {"openreview": "http://127.0.0.1:9/v1"}
+    a = request_key("GET", "https://api.openreview.net/notes?limit=1000&invitation=X", None, live)
+    b = request_key("get", "http://127.0.0.1:9/v1/notes?invitation=X&limit=1000", b"", fake)
+    c = request_key("GET", "http://127.0.0.1:9/v1/notes?invitation=X&limit=10", None, fake)
     assert a == b != c
+    # URLs outside the configured services (homepages) keep their host: two sites are two requests.
+    home1 = request_key("GET", "https://alice.example.edu/", None, live)
+    home2 = request_key("GET", "https://bob.example.edu/", None, live)
+    assert home1 != home2
     login1 = request_key("POST", "http://h/login", b'{"id": "a@b.c", "password": "one"}')
     login2 = request_key("POST", "http://h/login", b'{"password": "two", "id": "d@e.f"}')
     assert login1 == login2 and "one" not in login1

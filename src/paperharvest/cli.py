@@ -128,7 +128,9 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     )
     with run_lock(settings.db_path):
         db = _open_ready_db(settings, create=True)
-        network = Network(policy, settings.run_deadline, record_dir=args.record, replay_dir=args.replay)
+        network = Network(
+            policy, settings.run_deadline, services=settings.services, record_dir=args.record, replay_dir=args.replay
+        )
         progress = Progress(enabled=not args.quiet)
         try:
             counts = run_fetch(db, venue, settings, network, options, progress)

@@ -73,6 +73,15 @@ class Settings(BaseModel):
         local = Path("configs/venues")
         return local if local.is_dir() else REPO_CONFIGS
 
+    @property
+    def services(self) -> dict[str, str]:
+        """The API base URLs by service name: recordings key requests by these names, not by host."""
+        return {
+            "openreview": self.openreview_api_url,
+            "openreview-v2": self.openreview_api_url_v2,
+            "arxiv": self.arxiv_api_url,
+        }
+
     def public_dict(self) -> dict[str, Any]:
         """What a run may record about its settings: no secrets, not even whether the username is set."""
         data = self.model_dump(mode="json", exclude=set(SECRET_FIELDS) | {"openreview_username"})

@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt
 
 from paperharvest.errors import UpstreamUnavailable
 from paperharvest.net.policy import Deadline, RetryPolicy
-from paperharvest.net.recording import Recorder, Replayer, now_utc
+from paperharvest.net.recording import Answer, Recorder, Replayer, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +58,38 @@ class HarvestAdapter(BaseAdapter):
         self._wire = HTTPAdapter(max_retries=0, pool_maxsize=8)
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        path = urlsplit(request.url or "").path
-        self.counts[f"{request.method} {path}"] += 1
+        method, url = request.method or "GET", request.url or ""
+        path = urlsplit(url).path
+        self.counts[f"{method} {path}"] += 1
         if self.replayer is not None:
-            response = self.replayer.send(request)
+            answer = self.replayer.answer(method, url, request.body)
             self.last_answer_at = self.replayer.now()
-            return response
+            if answer.failure == "timeout":
+                raise requests.Timeout(answer.reason)
+            if answer.failure:
+                raise requests.ConnectionError(answer.reason)
+            return _response(request, answer)
         remaining = self.deadline.remaining()
         if remaining <= 0:
-            raise UpstreamUnavailable(
-                f"run deadline of {self.deadline.seconds:.0f} s reached before {request.method} {path}"
-            )
+            raise UpstreamUnavailable(f"run deadline of {self.deadline.seconds:.0f} s reached before {method} {path}")
         kwargs["timeout"] = min(self.policy.timeout, remaining)
-        response = self._wire.send(request, **kwargs)
-        # Read the body now so a stalled body also falls under the timeout and recording sees it whole.
-        _ = response.content
+        try:
+            response = self._wire.send(request, **kwargs)
+            # Read the body now so a stalled body also falls under the timeout and recording sees it whole.
+            _ = response.content
+        except requests.Timeout as exc:
+            self._record(request, Answer(0, type(exc).__name__, failure="timeout"))
+            raise
+        except requests.ConnectionError as exc:
+            self._record(request, Answer(0, type(exc).__name__, failure="connect"))
+            raise
+        self._record(request, Answer(response.status_code, response.reason or "", response.headers, response.content))
+        return response
+
+    def _record(self, request: requests.PreparedRequest, answer: Answer) -> None:
         self.last_answer_at = self.clock()
         if self.recorder is not None:
-            self.recorder.save(request, response, self.last_answer_at)
-        return response
+            self.recorder.save(request.method or "GET", request.url or "", request.body, answer, self.last_answer_at)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
@@ -135,6 +149,18 @@ class HarvestAdapter(BaseAdapter):
         self._wire.close()
 
 
+def _response(request: requests.PreparedRequest, answer: Answer) -> requests.Response:
+    response = requests.Response()
+    response.status_code = answer.status
+    response.reason = answer.reason
+    response.headers = CaseInsensitiveDict(answer.headers)
+    response._content = answer.content
+    response.encoding = "utf-8"
+    response.url = request.url or ""
+    response.request = request
+    return response
+
+
 class Network:
     """One run's network: live, recording to a folder, or replaying one."""
 
@@ -143,13 +169,15 @@ class Network:
         policy: RetryPolicy,
         deadline_seconds: float,
         *,
+        services: Mapping[str, str] | None = None,
         record_dir: Path | None = None,
         replay_dir: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.replayer = Replayer(replay_dir) if replay_dir else None
+        """`services` names the API base URLs, so recordings replay under other base URLs."""
+        self.replayer = Replayer(replay_dir, services) if replay_dir else None
         self.started_at = self.replayer.started_at if self.replayer else now_utc()
-        self.recorder = Recorder(record_dir, self.started_at) if record_dir else None
+        self.recorder = Recorder(record_dir, self.started_at, services) if record_dir else None
         self.adapter = HarvestAdapter(
             policy, Deadline(deadline_seconds), replayer=self.replayer, recorder=self.recorder, sleep=sleep
         )

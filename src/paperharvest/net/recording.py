@@ -1,9 +1,12 @@
 """Record every HTTP exchange of a run to a folder, and replay a folder instead of the network.
 
 A recording is `manifest.json` plus `exchanges/NNNNNN.json`, one file an exchange, in the order they
-happened. Requests are matched on replay by method, path, query and JSON body, never by host, so a
-recording made against any base URL replays under any other. Credentials and tokens are replaced by
-"REDACTED" before anything touches the disk.
+happened. Requests are matched on replay by method, URL and JSON body. A URL under one of the run's
+configured API base URLs is keyed by that service's name and the rest of the path, so a recording made
+against any base URL replays under any other; other URLs (homepages) are keyed in full. Failures that
+never produced a response (timeouts, refused connections, addresses the guard blocked) are recorded too,
+so a replay takes the same path. Credentials and tokens are replaced by "REDACTED" before anything
+touches the disk.
 """
 
 from __future__ import annotations
@@ -11,18 +14,18 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
-
-import requests
-from requests.structures import CaseInsensitiveDict
 
 from paperharvest.errors import ConfigError, ReplayMissing
 
-FORMAT = 1
+FORMAT = 2
 REDACTED = "REDACTED"
 SECRET_KEYS = frozenset({"password", "token", "accesstoken", "refreshtoken", "mfapendingtoken", "apikey"})
 # Response headers worth keeping: what the client and retry policy read.
@@ -67,10 +70,33 @@ def _canonical_body(body: bytes | str | None, path: str) -> str | None:
     return json.dumps(redact(parsed, login=_is_login(path)), sort_keys=True, ensure_ascii=False)
 
 
-def request_key(method: str, url: str, body: bytes | str | None) -> str:
+Failure = Literal["timeout", "connect", "blocked"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request got: a response, or (`failure` set, status 0) the reason there was none."""
+
+    status: int
+    reason: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    failure: Failure | None = None
+
+
+def _where(url: str, services: Mapping[str, str]) -> tuple[str, str]:
+    for name, base in services.items():
+        base = base.rstrip("/")
+        if url == base or url.startswith(base + "/") or url.startswith(base + "?"):
+            return name, urlsplit(url).path[len(urlsplit(base).path) :]
     parts = urlsplit(url)
-    query = sorted(parse_qsl(parts.query, keep_blank_values=True))
-    return json.dumps([method.upper(), parts.path, query, _canonical_body(body, parts.path)], ensure_ascii=False)
+    return f"{parts.scheme}://{parts.netloc.lower()}", parts.path
+
+
+def request_key(method: str, url: str, body: bytes | str | None, services: Mapping[str, str] | None = None) -> str:
+    where, path = _where(url, services or {})
+    query = sorted(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    return json.dumps([method.upper(), where, path, query, _canonical_body(body, path)], ensure_ascii=False)
 
 
 def _encode_body(content: bytes, path: str, content_type: str) -> dict[str, str]:
@@ -95,12 +121,14 @@ def now_utc() -> datetime:
 
 
 class Recorder:
-    """Writes each exchange as it happens; `finish()` closes the manifest."""
+    """Writes each exchange as it happens (thread-safe); `finish()` closes the manifest."""
 
-    def __init__(self, folder: Path, started_at: datetime) -> None:
+    def __init__(self, folder: Path, started_at: datetime, services: Mapping[str, str] | None = None) -> None:
         self.folder = folder
         self.started_at = started_at
+        self.services = dict(services or {})
         self.count = 0
+        self._lock = threading.Lock()
         exchanges = folder / "exchanges"
         if exchanges.exists() and any(exchanges.iterdir()):
             raise ConfigError(f"--record folder {folder} already holds a recording; choose an empty folder")
@@ -116,32 +144,33 @@ class Recorder:
         }
         _atomic_write(self.folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
 
-    def save(self, request: requests.PreparedRequest, response: requests.Response, at: datetime) -> None:
-        self.count += 1
-        url = request.url or ""
-        path = urlsplit(url).path
-        content_type = response.headers.get("content-type", "")
-        exchange = {
-            "recorded_at": at.isoformat(),
-            "key": json.loads(request_key(request.method or "GET", url, request.body)),
-            "response": {
-                "status": response.status_code,
-                "reason": response.reason,
-                "headers": {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers},
-                **_encode_body(response.content, path, content_type),
-            },
+    def save(self, method: str, url: str, body: bytes | str | None, answer: Answer, at: datetime) -> None:
+        key = json.loads(request_key(method, url, body, self.services))
+        content_type = next((v for k, v in answer.headers.items() if k.lower() == "content-type"), "")
+        recorded: dict[str, Any] = {
+            "status": answer.status,
+            "reason": answer.reason,
+            "headers": {k.lower(): v for k, v in answer.headers.items() if k.lower() in KEPT_HEADERS},
+            **_encode_body(answer.content, urlsplit(url).path, content_type),
         }
-        text = json.dumps(exchange, ensure_ascii=False, indent=1) + "\n"
-        _atomic_write(self.folder / "exchanges" / f"{self.count:06d}.json", text)
+        if answer.failure:
+            recorded["failure"] = answer.failure
+        text = json.dumps(
+            {"recorded_at": at.isoformat(), "key": key, "response": recorded}, ensure_ascii=False, indent=1
+        )
+        with self._lock:
+            self.count += 1
+            _atomic_write(self.folder / "exchanges" / f"{self.count:06d}.json", text + "\n")
 
     def finish(self, at: datetime) -> None:
-        self._write_manifest(finished_at=at)
+        with self._lock:
+            self._write_manifest(finished_at=at)
 
 
 class Replayer:
-    """Serves recorded responses, in recorded order for each distinct request."""
+    """Serves recorded answers, in recorded order for each distinct request (thread-safe)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, services: Mapping[str, str] | None = None) -> None:
         manifest_path = folder / "manifest.json"
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -153,6 +182,7 @@ class Replayer:
             raise ConfigError(f"--replay folder {folder} holds a malformed file: {exc}") from None
         if manifest.get("format") != FORMAT:
             raise ConfigError(f"--replay folder {folder}: unknown recording format {manifest.get('format')!r}")
+        self.services = dict(services or {})
         self.started_at = datetime.fromisoformat(manifest["started_at"])
         finished = manifest.get("finished_at")
         self.finished_at = datetime.fromisoformat(finished) if finished else None
@@ -160,36 +190,36 @@ class Replayer:
         for exchange in exchanges:
             self._queues[json.dumps(exchange["key"], ensure_ascii=False)].append(exchange)
         self._last_at = self.started_at
+        self._lock = threading.Lock()
 
     def now(self) -> datetime:
         """Replay's clock: the time the last served answer was recorded."""
         return self._last_at
 
-    def send(self, request: requests.PreparedRequest) -> requests.Response:
-        url = request.url or ""
-        key = request_key(request.method or "GET", url, request.body)
-        queue = self._queues.get(key)
-        if not queue:
-            parts = urlsplit(url)
-            raise ReplayMissing(
-                f"the recording has no (further) answer for {request.method} {parts.path}?{parts.query}; replay "
-                "with the venue and options (such as --page-size) the recording was made with"
-            )
-        exchange = queue.popleft()
-        self._last_at = datetime.fromisoformat(exchange["recorded_at"])
+    def answer(self, method: str, url: str, body: bytes | str | None) -> Answer:
+        key = request_key(method, url, body, self.services)
+        with self._lock:
+            queue = self._queues.get(key)
+            if not queue:
+                parts = urlsplit(url)
+                raise ReplayMissing(
+                    f"the recording has no (further) answer for {method} {parts.path}?{parts.query}; replay "
+                    "with the venue and options (such as --page-size) the recording was made with"
+                )
+            exchange = queue.popleft()
+            self._last_at = datetime.fromisoformat(exchange["recorded_at"])
         recorded = exchange["response"]
-        response = requests.Response()
-        response.status_code = recorded["status"]
-        response.reason = recorded.get("reason") or ""
-        response.headers = CaseInsensitiveDict(recorded.get("headers", {}))
         if "body_base64" in recorded:
-            response._content = base64.b64decode(recorded["body_base64"])
+            content = base64.b64decode(recorded["body_base64"])
         else:
-            response._content = recorded.get("body", "").encode("utf-8")
-        response.encoding = "utf-8"
-        response.url = url
-        response.request = request
-        return response
+            content = recorded.get("body", "").encode("utf-8")
+        return Answer(
+            status=recorded["status"],
+            reason=recorded.get("reason") or "",
+            headers=dict(recorded.get("headers", {})),
+            content=content,
+            failure=recorded.get("failure"),
+        )
 
 
 def _atomic_write(path: Path, text: str) -> None:
