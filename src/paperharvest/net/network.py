@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
@@ -19,6 +20,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if
 from paperharvest.errors import UpstreamUnavailable
 from paperharvest.net.policy import Deadline, RetryPolicy
 from paperharvest.net.recording import Answer, Recorder, Replayer, now_utc
+from paperharvest.net.web import WebTransport
 
 log = logging.getLogger(__name__)
 
@@ -211,3 +213,36 @@ class Network:
     @property
     def request_counts(self) -> dict[str, int]:
         return dict(self.adapter.counts)
+
+    def web_client(
+        self,
+        *,
+        allow_private: bool,
+        max_bytes: int,
+        body_types: tuple[str, ...],
+        timeout: float,
+        page_seconds: float,
+        user_agent: str,
+        exempt: frozenset[str] = frozenset(),
+    ) -> httpx.Client:
+        """An httpx client for third-party pages: guarded addresses, capped bodies, no automatic redirects
+        (the caller checks every hop), recorded and replayed with the rest of the run."""
+        transport = WebTransport(
+            allow_private=allow_private,
+            max_bytes=max_bytes,
+            body_types=body_types,
+            page_seconds=page_seconds,
+            recorder=self.recorder,
+            replayer=self.replayer,
+            exempt=exempt,
+        )
+        return httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml",
+                "Accept-Encoding": "identity",
+            },
+        )

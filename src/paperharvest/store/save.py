@@ -13,7 +13,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import sqlite_utils
 
-from paperharvest.models import Author, Decision, NormalizedNote, Paper, PaperAuthor, Record, Review
+from paperharvest.models import Author, Decision, NormalizedNote, Paper, Record, Review
 from paperharvest.venues import VenueConfig
 
 CHILD_TABLES = ("paper_authors", "reviews", "decisions")
@@ -149,6 +149,31 @@ def _columns(model: type[Record]) -> list[str]:
     return list(model.model_fields)
 
 
+def save_listed_authors(db: sqlite_utils.Database, listed: Sequence[Author]) -> dict[str, str]:
+    """Make sure every author id a paper lists belongs to a person; returns listed id -> person id.
+
+    An id seen for the first time becomes its own person (resolution "pending") until the profile stage
+    maps it to an OpenReview profile; an id already mapped keeps its mapping.
+    """
+    first: dict[str, Author] = {}
+    for author in listed:
+        first.setdefault(author.author_id, author)
+    if not first:
+        return {}
+    db.conn.executemany(
+        """INSERT INTO authors (author_id, preferred_name, email_domain)
+           SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM author_aliases WHERE alias = ?)""",
+        [(a.author_id, a.name, a.email_domain, a.author_id) for a in first.values()],
+    )
+    db.conn.executemany(
+        "INSERT INTO author_aliases (alias, author_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(author_id, author_id) for author_id in first],
+    )
+    ids = list(first)
+    marks = ",".join("?" * len(ids))
+    return dict(db.execute(f"SELECT alias, author_id FROM author_aliases WHERE alias IN ({marks})", ids).fetchall())
+
+
 def replace_records(
     db: sqlite_utils.Database, harvested: Sequence[tuple[NormalizedNote, str]], *, replace: bool = True
 ) -> None:
@@ -167,9 +192,17 @@ def replace_records(
             db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
     papers = [row for note, stamp in harvested for row in _record_rows([note.paper], [stamp])]
     _write_rows(db, "papers", [*_columns(Paper), "harvested_at"], papers, pk="forum_id")
-    authors = {a.author_id: a for n in reversed(notes) for a in n.authors}
-    _write_rows(db, "authors", _columns(Author), _record_rows(authors.values()), pk="author_id")
-    _write_rows(db, "paper_authors", _columns(PaperAuthor), _record_rows(a for n in notes for a in n.paper_authors))
+    canonical = save_listed_authors(db, [a for n in notes for a in n.authors])
+    _write_rows(
+        db,
+        "paper_authors",
+        ("forum_id", "position", "author_id", "name", "listed_id"),
+        [
+            (a.forum_id, a.position, canonical.get(a.author_id) if a.author_id else None, a.name, a.author_id)
+            for n in notes
+            for a in n.paper_authors
+        ],
+    )
     _write_rows(db, "reviews", _columns(Review), _record_rows(r for n in notes for r in n.reviews))
     decisions = _record_rows(n.decision for n in notes if n.decision is not None)
     _write_rows(db, "decisions", _columns(Decision), decisions)

@@ -144,7 +144,125 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.create_view("paper_summary", PAPER_SUMMARY_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+PAPER_SUMMARY_V2_SQL = """
+SELECT
+  p.forum_id,
+  p.venue,
+  p.number,
+  p.title,
+  p.status,
+  p.presentation,
+  p.decision,
+  round(avg(r.rating), 2) AS mean_rating,
+  min(r.rating) AS min_rating,
+  max(r.rating) AS max_rating,
+  count(r.rating) AS rating_count,
+  p.tldr,
+  p.code_url,
+  fa.name AS first_author,
+  fa.author_id AS first_author_id,
+  a.institution AS first_author_institution,
+  a.position AS first_author_position,
+  (SELECT url FROM author_links l WHERE l.author_id = fa.author_id AND l.kind = 'homepage' LIMIT 1)
+    AS first_author_homepage,
+  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'x'
+     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_x,
+  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'github'
+     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_github,
+  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'linkedin'
+     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_linkedin,
+  'https://openreview.net/forum?id=' || p.forum_id AS openreview_url
+FROM papers p
+LEFT JOIN reviews r ON r.forum_id = p.forum_id
+LEFT JOIN paper_authors fa ON fa.forum_id = p.forum_id AND fa.position = 1
+LEFT JOIN authors a ON a.author_id = fa.author_id
+GROUP BY p.forum_id
+"""
+
+
+def _v2_people(db: sqlite_utils.Database) -> None:
+    """Authors become people: one row per person (a profile id, or the listed id while unresolved),
+    with aliases, profile history and links, homepages and socials."""
+    db.execute("ALTER TABLE authors RENAME COLUMN name TO preferred_name")
+    for column in (
+        "names",
+        "position",
+        "institution",
+        "institution_domain",
+        "institution_country",
+        "profile_state",
+        "resolved_at",
+    ):
+        db.execute(f"ALTER TABLE authors ADD COLUMN {column} TEXT")
+    db.execute("ALTER TABLE authors ADD COLUMN resolution TEXT NOT NULL DEFAULT 'pending'")
+    db.execute("""
+        CREATE TABLE author_aliases (
+          alias TEXT PRIMARY KEY,
+          author_id TEXT NOT NULL REFERENCES authors(author_id)
+        )""")
+    db.execute("INSERT INTO author_aliases (alias, author_id) SELECT author_id, author_id FROM authors")
+    db.execute("ALTER TABLE paper_authors ADD COLUMN listed_id TEXT")
+    db.execute("UPDATE paper_authors SET listed_id = author_id")
+    db.execute("""
+        CREATE TABLE author_history (
+          author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
+          seq INTEGER NOT NULL,
+          position TEXT,
+          institution TEXT,
+          institution_domain TEXT,
+          institution_country TEXT,
+          start_year INTEGER,
+          end_year INTEGER,
+          PRIMARY KEY (author_id, seq)
+        )""")
+    db.execute("""
+        CREATE TABLE author_links (
+          author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
+          kind TEXT NOT NULL,
+          url TEXT NOT NULL,
+          PRIMARY KEY (author_id, kind, url)
+        )""")
+    db.execute("""
+        CREATE TABLE raw_profiles (
+          profile_id TEXT PRIMARY KEY,
+          sha256 TEXT NOT NULL,
+          fetched_at TEXT NOT NULL,
+          json TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE homepages (
+          url TEXT PRIMARY KEY,
+          final_url TEXT,
+          outcome TEXT NOT NULL,
+          status INTEGER,
+          etag TEXT,
+          last_modified TEXT,
+          detail TEXT,
+          fetched_at TEXT NOT NULL,
+          html BLOB
+        )""")
+    db.execute("""
+        CREATE TABLE author_socials (
+          author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
+          platform TEXT NOT NULL,
+          handle TEXT NOT NULL,
+          url TEXT NOT NULL,
+          source TEXT NOT NULL,
+          page_url TEXT,
+          evidence TEXT,
+          confidence TEXT NOT NULL,
+          seen_at TEXT NOT NULL,
+          PRIMARY KEY (author_id, platform, handle, source)
+        )""")
+    db.table("author_aliases").create_index(["author_id"])
+    db.table("author_links").create_index(["kind", "url"])
+    db.table("author_socials").create_index(["page_url"])
+    db.table("authors").create_index(["resolution"])
+    db.execute("DROP VIEW paper_summary")
+    db.create_view("paper_summary", PAPER_SUMMARY_V2_SQL)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,103 @@
+"""The guard for third-party URLs (homepages): http(s) only, and no private, loopback, link-local or
+otherwise non-public address unless `PAPERHARVEST_ALLOW_PRIVATE_HOSTS=1` says so (tests, mirrors).
+
+The address check happens where the socket is opened (`GuardedBackend.connect_tcp`), on the addresses the
+connection will really use, so a redirect or a DNS answer cannot slip a private address past it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+
+Resolver = Callable[..., list[tuple[Any, ...]]]
+
+
+class BlockedURL(Exception):
+    """A URL the guard will not fetch; the message says why."""
+
+
+def check_url(url: str) -> None:
+    """Refuse anything but plain http(s) URLs with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedURL(f"only http(s) URLs are fetched, not {parts.scheme or 'a relative URL'!r}")
+    if not parts.hostname:
+        raise BlockedURL("the URL has no host")
+    if parts.username or parts.password:
+        raise BlockedURL("URLs with credentials in them are not fetched")
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def allowed_addresses(
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    resolver: Resolver = socket.getaddrinfo,
+    exempt: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The addresses `host` resolves to, if every one of them may be dialled.
+
+    A name that resolves to any non-public address is refused as a whole: mixing public and private
+    answers is a known way to reach an internal service.
+    """
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        addresses = [host]
+    except ValueError:
+        try:
+            infos = resolver(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise BlockedURL(f"cannot resolve {host}: {exc}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise BlockedURL(f"{host} resolves to no address")
+    if not allow_private:
+        private = [a for a in addresses if a not in exempt and not is_public(a)]
+        if private:
+            raise BlockedURL(f"{host} resolves to a non-public address ({private[0]}); not fetched")
+    return addresses
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, dialling only addresses the guard allows."""
+
+    def __init__(
+        self, *, allow_private: bool, resolver: Resolver = socket.getaddrinfo, exempt: frozenset[str] = frozenset()
+    ) -> None:
+        """`exempt` addresses pass as if public: tests serve pages from 127.0.0.1 and still check the guard."""
+        self.allow_private = allow_private
+        self.resolver = resolver
+        self.exempt = exempt
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = allowed_addresses(
+            host, port, allow_private=self.allow_private, resolver=self.resolver, exempt=self.exempt
+        )
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error

@@ -1,0 +1,138 @@
+"""fetch_homepages: authors' homepages, politely: bounded concurrency, one request at a time per host with
+a pause between, conditional requests, redirects checked hop by hop, HTML only, size-capped.
+
+Every outcome is a value, never an exception: a dead or hostile homepage is a fact about that homepage,
+not a reason to stop the run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from paperharvest.net.guard import BlockedURL, check_url
+from paperharvest.net.web import TRUNCATED_HEADER
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+Outcome = Literal[
+    "ok",
+    "not_modified",
+    "not_html",
+    "too_large",
+    "blocked",
+    "too_many_redirects",
+    "http_error",
+    "timeout",
+    "unreachable",
+]
+
+
+@dataclass(frozen=True)
+class HomepageRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class HomepageFetch:
+    url: str
+    final_url: str
+    outcome: Outcome
+    status: int | None = None
+    html: bytes | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    detail: str = ""
+
+
+class HostPacer:
+    """One request at a time per host, at least `interval` seconds apart."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = interval
+        self.sleep = sleep
+        self._locks: dict[str, threading.Lock] = {}
+        self._last: dict[str, float] = {}
+        self._guard = threading.Lock()
+
+    def turn(self, host: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(host, threading.Lock())
+
+    def wait(self, host: str) -> None:
+        """Call while holding `turn(host)`."""
+        last = self._last.get(host)
+        if last is not None:
+            pause = self.interval - (time.monotonic() - last)
+            if pause > 0:
+                self.sleep(pause)
+        self._last[host] = time.monotonic()
+
+
+def fetch_homepage(
+    client: httpx.Client, request: HomepageRequest, pacer: HostPacer, *, max_redirects: int
+) -> HomepageFetch:
+    url = request.url
+    headers = {}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    for _hop in range(max_redirects + 1):
+        host = (urlsplit(url).hostname or "").lower()
+        try:
+            check_url(url)
+            with pacer.turn(host):
+                pacer.wait(host)
+                response = client.get(url, headers=headers)
+        except BlockedURL as exc:
+            return HomepageFetch(request.url, url, "blocked", detail=str(exc))
+        except httpx.TimeoutException as exc:
+            return HomepageFetch(request.url, url, "timeout", detail=str(exc))
+        except httpx.HTTPError as exc:
+            return HomepageFetch(request.url, url, "unreachable", detail=str(exc) or type(exc).__name__)
+        if response.status_code in REDIRECTS and "location" in response.headers:
+            url = urljoin(url, response.headers["location"])
+            continue
+        return _outcome(request.url, url, response)
+    return HomepageFetch(request.url, url, "too_many_redirects", detail=f"more than {max_redirects} redirects")
+
+
+def _outcome(requested: str, final: str, response: httpx.Response) -> HomepageFetch:
+    status = response.status_code
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+    if status == 304:
+        return HomepageFetch(requested, final, "not_modified", status, etag=etag, last_modified=modified)
+    if status >= 400:
+        return HomepageFetch(requested, final, "http_error", status, detail=f"HTTP {status}")
+    content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not content_type.startswith(HTML_TYPES):
+        return HomepageFetch(requested, final, "not_html", status, detail=content_type or "no content type")
+    if response.headers.get(TRUNCATED_HEADER):
+        return HomepageFetch(requested, final, "too_large", status, detail="larger than the size cap")
+    return HomepageFetch(requested, final, "ok", status, response.content, etag, modified)
+
+
+def fetch_homepages(
+    client: httpx.Client,
+    requests: Iterable[HomepageRequest],
+    *,
+    concurrency: int,
+    pacer: HostPacer,
+    max_redirects: int = 5,
+) -> Iterator[HomepageFetch]:
+    """Fetch many homepages concurrently, yielding the results in the order asked."""
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="homepage") as pool:
+        futures = [pool.submit(fetch_homepage, client, r, pacer, max_redirects=max_redirects) for r in requests]
+        for future in futures:
+            yield future.result()

@@ -1,0 +1,108 @@
+"""A fake web server on 127.0.0.1 for homepage fetching: static pages, redirects, huge and slow answers,
+conditional requests. Routes map a path to a Page; every request is recorded."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass
+class Page:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    # Served in chunks of this many bytes, `repeat` times over (a 20 MB page without 20 MB in memory).
+    repeat: int = 1
+    stall_seconds: float = 0.0
+    etag: str | None = None
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+class FakeWeb:
+    def __init__(self, routes: dict[str, Page]) -> None:
+        self.routes = routes
+        self.hits: list[Hit] = []
+        self.bytes_sent = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def start(self) -> FakeWeb:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeWeb:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def count(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for hit in self.hits if hit.path == path)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.hits.append(Hit(path, {k.lower(): v for k, v in handler.headers.items()}, time.monotonic()))
+        page = self.routes.get(path)
+        if page is None:
+            page = Page(b"<html><title>404</title></html>", status=404)
+        if page.stall_seconds:
+            time.sleep(page.stall_seconds)
+        if page.etag and handler.headers.get("If-None-Match") == page.etag:
+            handler.send_response(304)
+            handler.send_header("ETag", page.etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        try:
+            handler.send_response(page.status)
+            handler.send_header("Content-Type", page.content_type)
+            handler.send_header("Content-Length", str(len(page.body) * page.repeat))
+            if page.etag:
+                handler.send_header("ETag", page.etag)
+            for name, value in page.headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            for _ in range(page.repeat):
+                handler.wfile.write(page.body)
+                with self._lock:
+                    self.bytes_sent += len(page.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: exactly what a size cap does
