@@ -6,7 +6,21 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-DATA_TABLES = ("venues", "papers", "authors", "paper_authors", "reviews", "decisions", "raw_notes")
+DATA_TABLES = (
+    "venues",
+    "papers",
+    "authors",
+    "paper_authors",
+    "reviews",
+    "decisions",
+    "raw_notes",
+    "author_aliases",
+    "author_history",
+    "author_links",
+    "author_socials",
+    "raw_profiles",
+    "homepages",
+)
 
 
 def table_dump(db_path: Path, tables: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:
@@ -14,6 +28,19 @@ def table_dump(db_path: Path, tables: tuple[str, ...] = DATA_TABLES) -> dict[str
     conn = sqlite3.connect(db_path)
     try:
         return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    finally:
+        conn.close()
+
+
+def timeless_dump(db_path: Path, tables: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
+    """Like table_dump, without the columns that say when something ran (`*_at`)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        dump = {}
+        for table in tables:
+            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if not row[1].endswith("_at")]
+            dump[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr)
+        return dump
     finally:
         conn.close()
 

@@ -102,7 +102,7 @@ def test_second_run_adds_and_changes_nothing_then_picks_up_a_moved_tmdate(
         assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
     assert table_dump(db, PAPER_TABLES) == before
     assert scalar(db, "SELECT last_run_id FROM venues") == 2
-    counts = json.loads(scalar(db, "SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1"))
+    counts = json.loads(scalar(db, "SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1"))["notes"]
     assert (counts["papers_added"], counts["papers_updated"], counts["papers_unchanged"]) == (0, 0, 2594)
 
     # Upstream edits one paper: its tmdate moves, a review is added.
@@ -121,7 +121,7 @@ def test_second_run_adds_and_changes_nothing_then_picks_up_a_moved_tmdate(
     assert scalar(db, "SELECT title FROM papers WHERE forum_id = ?", edited["id"]) == "An Edited Title"
     assert scalar(db, "SELECT rating FROM reviews WHERE review_id = 'ExtraRev01'") == 1
     assert len(after["reviews"]) == len(before["reviews"]) + 1
-    counts = json.loads(scalar(db, "SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1"))
+    counts = json.loads(scalar(db, "SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1"))["notes"]
     assert (counts["papers_added"], counts["papers_updated"]) == (0, 1)
     changed = [r for r in after["papers"] if r not in before["papers"]]
     assert [r[0] for r in changed] == [edited["id"]]

@@ -225,6 +225,8 @@ def test_fetch_prints_nothing_on_stdout_and_nothing_at_all_when_quiet(
 
 def test_unknown_venue_and_bad_stage_are_usage_errors(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fetch", "--venue", "neurips1987", "--db", str(db)]) == 2
-    assert "known venues: iclr2020" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown venue 'neurips1987'" in err
+    assert "iclr2020" in err.split("known venues:", 1)[1]
     assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes,telepathy"]) == 2
     assert "telepathy" in capsys.readouterr().err

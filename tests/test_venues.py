@@ -141,8 +141,8 @@ def test_unknown_venue_lists_known_ones(tmp_path: Path) -> None:
 
 def test_unknown_venue_id_against_shipped_configs() -> None:
     with pytest.raises(ConfigError) as info:
-        find_venue(REPO_CONFIGS, "ICLR.cc/2019/Conference")
-    assert "ICLR.cc/2019/Conference" in str(info.value)
+        find_venue(REPO_CONFIGS, "NeurIPS.cc/1987/Conference")
+    assert "NeurIPS.cc/1987/Conference" in str(info.value)
     assert "iclr2020" in str(info.value)
 
 

@@ -15,7 +15,7 @@ from paperharvest import __version__
 from paperharvest.errors import EXIT_CODES, ConfigError, HarvestError
 from paperharvest.net import Network
 from paperharvest.net.policy import RetryPolicy
-from paperharvest.pipeline import rebuild, run_fetch
+from paperharvest.pipeline import STAGES, rebuild, run_fetch
 from paperharvest.progress import Progress, configure_logging
 from paperharvest.settings import Settings, load_settings
 from paperharvest.store.db import open_db, run_lock
@@ -23,8 +23,6 @@ from paperharvest.store.schema import ensure_db_shape
 from paperharvest.venues import find_venue, load_all_venues
 
 log = logging.getLogger("paperharvest")
-
-STAGES = ("notes",)
 
 
 def _exit_codes_epilog() -> str:
@@ -59,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--venue", required=True, help="a venue key (iclr2020) or OpenReview id (ICLR.cc/2020/Conference)"
     )
     fetch.add_argument(
-        "--stages", default=",".join(STAGES), help=f"comma-separated stages to run ({', '.join(STAGES)})"
+        "--stages", default=",".join(STAGES), help=f"comma-separated stages to run, in order ({', '.join(STAGES)})"
     )
+    fetch.add_argument("--skip", default="", help="comma-separated stages not to run")
     tape = fetch.add_mutually_exclusive_group()
     tape.add_argument("--record", type=Path, metavar="DIR", help="save every API exchange to DIR (secrets removed)")
     tape.add_argument(
@@ -103,12 +102,18 @@ def _open_ready_db(settings: Settings, *, create: bool) -> sqlite_utils.Database
     return db
 
 
+def _describe(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if isinstance(n, int)) or "nothing"
+
+
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     venue = find_venue(settings.venue_configs_dir, args.venue)
-    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    unknown = sorted(set(stages) - set(STAGES))
+    chosen = {s.strip() for s in args.stages.split(",") if s.strip()}
+    skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = sorted((chosen | skipped) - set(STAGES))
+    stages = [s for s in STAGES if s in chosen - skipped]
     if unknown or not stages:
-        raise ConfigError(f"unknown stage(s) {', '.join(unknown) or '(none given)'}; stages: {', '.join(STAGES)}")
+        raise ConfigError(f"unknown stage(s) {', '.join(unknown) or '(none left to run)'}; stages: {', '.join(STAGES)}")
     if venue.api_version != 1:
         raise ConfigError(
             f"venue {venue.key} uses OpenReview API v{venue.api_version}, which this version cannot fetch yet"
@@ -133,19 +138,12 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         )
         progress = Progress(enabled=not args.quiet)
         try:
-            counts = run_fetch(db, venue, settings, network, options, progress)
+            counts = run_fetch(db, venue, settings, network, options, stages, progress)
         finally:
             progress.close()
-    log.info(
-        "%s: %d notes seen, %d papers added, %d updated, %d unchanged; %d requests -> %s",
-        venue.key,
-        counts.notes_seen,
-        counts.papers_added,
-        counts.papers_updated,
-        counts.papers_unchanged,
-        sum(counts.requests.values()),
-        settings.db_path,
-    )
+    for stage in stages:
+        log.info("%s %s: %s", venue.key, stage, _describe(counts[stage]))
+    log.info("%d requests -> %s", sum(counts["requests"].values()), settings.db_path)
     return 0
 
 
@@ -155,7 +153,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     with run_lock(settings.db_path):
         db = _open_ready_db(settings, create=False)
         done = rebuild(db, venues, venue_key)
-    log.info("rebuilt the records of %d raw notes in %s", done, settings.db_path)
+    log.info("rebuilt from stored payloads: %s (%s)", _describe(done), settings.db_path)
     return 0
 
 

@@ -80,3 +80,227 @@ class NormalizedNote(Record):
     authors: list[Author]
     reviews: list[Review]
     decision: Decision | None
+
+
+# ---- profiles --------------------------------------------------------------------------------------------
+
+# The OpenReview profile fields that hold a link, under their API names (the `kind` of an AuthorLink).
+LINK_KINDS: tuple[str, ...] = (
+    "homepage",
+    "gscholar",
+    "dblp",
+    "orcid",
+    "linkedin",
+    "semanticScholar",
+    "wikipedia",
+    "aclanthology",
+)
+
+
+class AuthorProfile(Record):
+    """One OpenReview profile: the canonical author behind one or more author ids (~ids and e-mails).
+
+    `aliases` holds `profile_id` first, then every other `names[].username`. `emails` holds every unmasked
+    address the profile is known by; `confirmed_emails` the subset listed in `content.emailsConfirmed`.
+    `position` and `institution*` come from the current `history` entry (see normalize/profiles.py).
+    `merged_into` is set only for a profile in state Merged whose target could be read.
+    """
+
+    profile_id: str
+    state: str | None
+    active: bool | None
+    merged_into: str | None
+    preferred_name: str | None
+    names: list[str]
+    aliases: list[str]
+    emails: list[str]
+    confirmed_emails: list[str]
+    position: str | None
+    institution: str | None
+    institution_domain: str | None
+    institution_country: str | None
+    created_at: datetime | None
+    modified_at: datetime | None
+
+
+class AuthorHistory(Record):
+    """One `history` entry; `ordinal` is its index in the profile's list, `is_current` marks the one in use."""
+
+    profile_id: str
+    ordinal: int
+    position: str | None
+    institution: str | None
+    institution_domain: str | None
+    institution_country: str | None
+    start: int | None
+    end: int | None
+    is_current: bool
+
+
+class AuthorLink(Record):
+    """A link a profile lists; `kind` is one of LINK_KINDS, `url` as given but trimmed."""
+
+    profile_id: str
+    kind: str
+    url: str
+
+
+class ProfileRecords(Record):
+    """Everything one raw profile turns into."""
+
+    profile: AuthorProfile
+    history: list[AuthorHistory]
+    links: list[AuthorLink]
+
+
+# ---- arXiv linking (paperharvest.normalize.arxiv) ----------------------------------------------------------
+# Appended rather than merged into the header because several stages add their models to this file at once.
+from typing import Literal  # noqa: E402
+
+
+class ArxivEntry(Record):
+    """One arXiv paper as the export API returns it, at the version its id names (the latest unless asked).
+
+    The API only tells the first version's date (`published`) and this version's (`updated`); the dates of
+    versions in between are not in the feed.
+    """
+
+    arxiv_id: str
+    version: int
+    title: str
+    summary: str
+    authors: list[str]
+    # One list per author, parallel to `authors`; empty where the feed names no affiliation.
+    affiliations: list[list[str]]
+    published: datetime
+    updated: datetime
+    primary_category: str
+    categories: list[str]
+    comment: str | None
+    journal_ref: str | None
+    doi: str | None
+    abs_url: str
+    pdf_url: str
+
+
+class ArxivFeed(Record):
+    """One page of an arXiv API answer. When `error` is set the request failed: ignore the totals."""
+
+    total_results: int
+    start_index: int
+    items_per_page: int
+    entries: list[ArxivEntry]
+    error: str | None
+
+
+class MatchResult(Record):
+    """What linking one paper to arXiv decided, with the best candidate and its score either way."""
+
+    status: Literal["matched", "unmatched"]
+    method: Literal["explicit-id", "title-search"] | None
+    entry: ArxivEntry | None
+    best_arxiv_id: str | None
+    score: float | None
+    author_overlap: int
+    in_window: bool | None
+    reasons: list[str]
+
+
+# ---- code links ------------------------------------------------------------------------------------------
+
+# What a code link points at; normalize/links.py says how each is recognised. "user" covers organisations.
+CODE_KINDS: tuple[str, ...] = (
+    "repository",
+    "user",
+    "gist",
+    "project-page",
+    "file-share",
+    "model",
+    "dataset",
+    "space",
+    "catalog",
+    "other",
+)
+# Where a code link was found.
+CODE_LINK_SOURCES: tuple[str, ...] = (
+    "openreview-code",
+    "community-implementations",
+    "abstract",
+    "arxiv-comment",
+    "huggingface",
+    "paperswithcode",
+)
+
+
+class CodeUrl(Record):
+    """A URL in canonical form and what it points at.
+
+    `platform` names a recognised host ("github", "google-drive", "url-shortener", ...) and is None for any
+    other site. `subpath` keeps the branch and path a repository link pointed into (`master/cfq` for
+    `.../tree/master/cfq`), which the canonical URL drops.
+    """
+
+    url: str
+    kind: str
+    platform: str | None
+    subpath: str | None = None
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Checked here rather than typed as a Literal so this block needs no import below the top of the file.
+        if self.kind not in CODE_KINDS:
+            raise ValueError(f"unknown code link kind {self.kind!r}")
+
+
+class CodeLinkCandidate(Record):
+    """One code link of one paper as one source gives it; the store adds the paper and when it was seen."""
+
+    url: str
+    kind: str
+    platform: str | None
+    source: str
+    official: bool
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.kind not in CODE_KINDS:
+            raise ValueError(f"unknown code link kind {self.kind!r}")
+        if self.source not in CODE_LINK_SOURCES:
+            raise ValueError(f"unknown code link source {self.source!r}")
+
+
+class SocialLink(Record):
+    """One social account a homepage names. `confidence` is "low" when the page names several accounts of
+    the platform (a lab page, co-authors), so the page alone cannot say which one is the author's."""
+
+    platform: str
+    handle: str
+    url: str
+    evidence: Literal["link", "rel-me", "text"]
+    confidence: Literal["high", "low"]
+
+
+# ---- homepages ---------------------------------------------------------------------------------------------
+
+HomepageOutcome = Literal[
+    "ok",
+    "not_modified",
+    "not_html",
+    "too_large",
+    "blocked",
+    "too_many_redirects",
+    "http_error",
+    "timeout",
+    "unreachable",
+]
+
+
+class HomepageFetch(Record):
+    """What fetching one homepage came to. `html` is set only when `outcome` is "ok"."""
+
+    url: str
+    final_url: str
+    outcome: HomepageOutcome
+    status: int | None = None
+    html: bytes | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    detail: str = ""

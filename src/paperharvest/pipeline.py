@@ -1,8 +1,8 @@
 """The stages in order. Only this module (and the CLI) knows sources, normalize and store together.
 
-Today the one stage is `notes`: every listing of the venue, page by page. Each page is normalized in
-full before anything is written, then stored in one transaction, so a failure at any point leaves
-whole pages only and the next run resumes by skipping what is already stored unchanged.
+notes -> profiles -> homepages. Each stage commits its own work in small transactions (a page of notes,
+a batch of profiles, one homepage), so a failure leaves what earlier stages and earlier pages stored, and
+the next run resumes by skipping what is already stored and fresh.
 """
 
 from __future__ import annotations
@@ -11,19 +11,34 @@ import json
 import logging
 import platform
 import sqlite3
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import sqlite_utils
 
-from paperharvest.errors import HarvestError, UpstreamDataError
-from paperharvest.models import NormalizedNote
+from paperharvest import __version__
+from paperharvest.errors import HarvestError, NormalizeError, UpstreamDataError
+from paperharvest.models import NormalizedNote, ProfileRecords, SocialLink
 from paperharvest.net import Network
 from paperharvest.normalize.notes import normalize_note
+from paperharvest.normalize.profiles import normalize_profile
+from paperharvest.normalize.socials import canonical_social, extract_socials
 from paperharvest.settings import Settings
-from paperharvest.sources.openreview import fetch_note_pages, make_client
+from paperharvest.sources.homepages import HTML_TYPES, HomepageRequest, HostPacer, fetch_homepages
+from paperharvest.sources.openreview import fetch_note_pages, fetch_profile_pages, make_client
+from paperharvest.store.people import (
+    authors_to_resolve,
+    homepages_due,
+    mark_unresolved,
+    save_homepage,
+    save_homepage_socials,
+    save_profiles,
+    write_profile_records,
+)
 from paperharvest.store.save import (
     finish_run,
     iter_raw_notes,
@@ -39,21 +54,14 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None]
 REBUILD_BATCH = 1000
-
-
-@dataclass
-class HarvestCounts:
-    notes_seen: int = 0
-    papers_added: int = 0
-    papers_updated: int = 0
-    papers_unchanged: int = 0
-    by_listing: dict[str, int] = field(default_factory=dict)
-    requests: dict[str, int] = field(default_factory=dict)
+# Profile fields that name an account on a platform the socials table knows.
+PROFILE_SOCIAL_KINDS = ("linkedin", "gscholar", "orcid")
+USER_AGENT = f"paperharvest/{__version__} (+https://github.com/paperharvest/paperharvest)"
 
 
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for package in ("paperharvest", "openreview-py", "sqlite-utils", "pydantic", "requests"):
+    for package in ("paperharvest", "openreview-py", "sqlite-utils", "pydantic", "requests", "httpx"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
@@ -61,34 +69,120 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def harvest_notes(
-    db: sqlite_utils.Database,
-    venue: VenueConfig,
-    settings: Settings,
-    network: Network,
-    counts: HarvestCounts,
-    progress: ProgressCallback | None = None,
-) -> None:
-    client = make_client(settings, network)
-    for listing in venue.listings:
+@dataclass
+class Run:
+    """What every stage of one `fetch` shares."""
+
+    db: sqlite_utils.Database
+    venue: VenueConfig
+    settings: Settings
+    network: Network
+    progress: ProgressCallback
+    counts: dict[str, Any] = field(default_factory=dict)
+    _client: Any = None
+
+    def openreview(self) -> Any:
+        """One logged-in OpenReview client for all stages, made on first use."""
+        if self._client is None:
+            self._client = make_client(self.settings, self.network)
+        return self._client
+
+
+def stage_notes(run: Run) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    by_listing: dict[str, int] = {}
+    for listing in run.venue.listings:
         seen = 0
-        for page in fetch_note_pages(client, listing.invitation, page_size=settings.page_size):
-            normalized = [normalize_note(note, venue) for note in page.notes]
-            result = save_page(db, venue, page.invitation, page.notes, normalized, network.now())
+        for page in fetch_note_pages(run.openreview(), listing.invitation, page_size=run.settings.page_size):
+            normalized = [normalize_note(note, run.venue) for note in page.notes]
+            result = save_page(run.db, run.venue, page.invitation, page.notes, normalized, run.network.now())
             seen += len(page.notes)
-            counts.notes_seen += len(page.notes)
-            counts.papers_added += result.added
-            counts.papers_updated += result.updated
-            counts.papers_unchanged += result.unchanged
-            if progress:
-                progress(listing.invitation.rsplit("/", 1)[-1], seen, page.count)
-        counts.by_listing[listing.invitation] = seen
+            counts.update(
+                notes_seen=len(page.notes),
+                papers_added=result.added,
+                papers_updated=result.updated,
+                papers_unchanged=result.unchanged,
+            )
+            run.progress(listing.invitation.rsplit("/", 1)[-1], seen, page.count)
+        by_listing[listing.invitation] = seen
         if seen == 0 and listing.status == "decided":
             # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".
             raise UpstreamDataError(
                 f"OpenReview listed no notes for {listing.invitation}; check the venue's api_version "
-                f"({venue.api_version}) against OPENREVIEW_API_BASEURL and the invitation name"
+                f"({run.venue.api_version}) against OPENREVIEW_API_BASEURL and the invitation name"
             )
+    return {**counts, "by_listing": by_listing}
+
+
+def profile_socials(records: ProfileRecords) -> list[SocialLink]:
+    found = (canonical_social(link.url) for link in records.links if link.kind in PROFILE_SOCIAL_KINDS)
+    return [social for social in found if social is not None]
+
+
+def stage_profiles(run: Run) -> dict[str, Any]:
+    stale = run.network.now() - timedelta(days=run.settings.profile_refresh_days)
+    todo = authors_to_resolve(run.db, run.venue.key, stale)
+    ids = [a for a in todo if a.startswith("~")]
+    emails = [a for a in todo if "@" in a]
+    requested = {a.lower(): a for a in todo}
+    counts: Counter[str] = Counter(to_resolve=len(todo))
+    done = 0
+    for page in fetch_profile_pages(run.openreview(), ids, emails):
+        done += len(page.requested)
+        if page.refused:
+            log.warning("OpenReview refused e-mail lookups (%s); those authors stay unresolved", page.refused)
+            counts["refused"] += len(page.requested)
+            continue
+        batch = []
+        for raw in page.profiles:
+            try:
+                records = normalize_profile(raw)
+            except NormalizeError as exc:
+                log.warning("skipping a profile: %s", exc)
+                counts["invalid_profiles"] += 1
+                continue
+            batch.append((raw, records, profile_socials(records)))
+        save_profiles(run.db, batch, requested, run.network.now())
+        counts["profiles"] += len(batch)
+        run.progress("profiles", done, len(todo))
+    counts["unresolved"] = mark_unresolved(run.db, todo, run.network.now())
+    counts["resolved"] = len(todo) - counts["unresolved"]
+    return dict(counts)
+
+
+def stage_homepages(run: Run) -> dict[str, Any]:
+    settings = run.settings
+    fresh_after = run.network.now() - timedelta(days=settings.homepage_refresh_days)
+    due = homepages_due(run.db, run.venue.key, fresh_after)
+    client = run.network.web_client(
+        allow_private=settings.allow_private_hosts,
+        max_bytes=settings.homepage_max_bytes,
+        body_types=HTML_TYPES,
+        timeout=settings.homepage_timeout,
+        page_seconds=2 * settings.homepage_timeout,
+        user_agent=USER_AGENT,
+    )
+    # A replay has no hosts to be polite to, and answering in order keeps its timestamps reproducible.
+    offline = run.network.offline
+    pacer = HostPacer(0 if offline else settings.homepage_host_interval)
+    concurrency = 1 if offline else settings.homepage_concurrency
+    counts: Counter[str] = Counter(due=len(due))
+    requests = [HomepageRequest(url, etag, modified) for url, etag, modified in due]
+    with client:
+        for done, fetch in enumerate(fetch_homepages(client, requests, concurrency=concurrency, pacer=pacer), 1):
+            socials = extract_socials(fetch.html, fetch.final_url) if fetch.html is not None else []
+            save_homepage(run.db, fetch, socials, run.network.now())
+            counts[fetch.outcome] += 1
+            counts["socials"] += len(socials)
+            run.progress("homepages", done, len(due))
+    return dict(counts)
+
+
+STAGES: dict[str, Callable[[Run], dict[str, Any]]] = {
+    "notes": stage_notes,
+    "profiles": stage_profiles,
+    "homepages": stage_homepages,
+}
 
 
 def run_fetch(
@@ -97,9 +191,10 @@ def run_fetch(
     settings: Settings,
     network: Network,
     options: dict[str, Any],
+    stages: Sequence[str],
     progress: ProgressCallback | None = None,
-) -> HarvestCounts:
-    """A whole `fetch`: records the run, harvests, and marks the run ok or failed (never half-written)."""
+) -> dict[str, Any]:
+    """A whole `fetch`: records the run, runs the stages in order, and marks the run ok or failed."""
     save_venue(db, venue)
     run_id = start_run(
         db,
@@ -109,36 +204,48 @@ def run_fetch(
         versions=package_versions(),
         started_at=network.started_at,
     )
-    counts = HarvestCounts()
+    run = Run(db, venue, settings, network, progress or (lambda stage, done, total: None))
     try:
-        harvest_notes(db, venue, settings, network, counts, progress)
+        for name in STAGES:
+            if name in stages:
+                run.counts[name] = STAGES[name](run)
     except BaseException as exc:
-        counts.requests = network.request_counts
+        run.counts["requests"] = network.request_counts
         message = str(exc) if isinstance(exc, HarvestError) else f"{type(exc).__name__}: {exc}"
-        finish_run(db, run_id, outcome="failed", ended_at=network.finish(), counts=asdict(counts), error=message)
+        finish_run(db, run_id, outcome="failed", ended_at=network.finish(), counts=run.counts, error=message)
         raise
-    counts.requests = network.request_counts
+    run.counts["requests"] = network.request_counts
     ended = network.finish()
     with db.atomic():
-        finish_run(db, run_id, outcome="ok", ended_at=ended, counts=asdict(counts))
+        finish_run(db, run_id, outcome="ok", ended_at=ended, counts=run.counts)
         mark_venue_harvested(db, venue.key, ended, run_id)
-    return counts
+    return run.counts
 
 
-def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None = None) -> int:
-    """Re-run the normalizers over the stored raw notes: no network. Returns the number of notes."""
-    done = 0
+def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None = None) -> dict[str, int]:
+    """Re-run every normalizer over the stored raw payloads (notes, profiles, homepages): no network."""
+    done: Counter[str] = Counter()
     batch: list[tuple[NormalizedNote, str]] = []
     for row in iter_raw_notes(db, venue_key):
         venue = venues.get(row["venue"])
         if venue is None:
             raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
         batch.append((normalize_note(json.loads(row["json"]), venue), row["fetched_at"]))
-        done += 1
+        done["notes"] += 1
         if len(batch) >= REBUILD_BATCH:
             with db.atomic():
                 replace_records(db, batch)
             batch = []
     with db.atomic():
         replace_records(db, batch)
-    return done
+    with db.atomic():
+        for fetched_at, text in db.execute("SELECT fetched_at, json FROM raw_profiles ORDER BY profile_id").fetchall():
+            records = normalize_profile(json.loads(text))
+            if not records.profile.merged_into:
+                write_profile_records(db, records, profile_socials(records), fetched_at)
+                done["profiles"] += 1
+        pages = "SELECT url, final_url, html, fetched_at FROM homepages WHERE html IS NOT NULL ORDER BY url"
+        for url, final_url, html, fetched_at in db.execute(pages).fetchall():
+            save_homepage_socials(db, url, extract_socials(html, final_url or url), fetched_at)
+            done["homepages"] += 1
+    return dict(done)

@@ -15,6 +15,7 @@ class Progress:
         self.enabled = enabled
         self.live = enabled and self.stream.isatty()
         self._open_line = False
+        self._logged: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -27,7 +28,11 @@ class Progress:
             self.stream.flush()
             self._open_line = True
         else:
-            log.info("%s: %d/%d", stage, done, total)
+            # A log line per quarter of a stage (and at its end) says enough in a cron mail.
+            quarter = 4 * done // total if total else 4
+            if quarter > self._logged.get(stage, 0) or done == total:
+                self._logged[stage] = quarter
+                log.info("%s: %d/%d", stage, done, total)
 
     def close(self) -> None:
         if self._open_line:

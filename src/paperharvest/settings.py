@@ -36,6 +36,13 @@ ENV_VARS: dict[str, str] = {
     "PAPERHARVEST_BACKOFF": "backoff_base",
     "PAPERHARVEST_DEADLINE": "run_deadline",
     "PAPERHARVEST_PAGE_SIZE": "page_size",
+    "PAPERHARVEST_PROFILE_REFRESH_DAYS": "profile_refresh_days",
+    "PAPERHARVEST_ALLOW_PRIVATE_HOSTS": "allow_private_hosts",
+    "PAPERHARVEST_HOMEPAGE_REFRESH_DAYS": "homepage_refresh_days",
+    "PAPERHARVEST_HOMEPAGE_MAX_BYTES": "homepage_max_bytes",
+    "PAPERHARVEST_HOMEPAGE_CONCURRENCY": "homepage_concurrency",
+    "PAPERHARVEST_HOMEPAGE_HOST_INTERVAL": "homepage_host_interval",
+    "PAPERHARVEST_HOMEPAGE_TIMEOUT": "homepage_timeout",
 }
 SECRET_FIELDS = frozenset({"openreview_password", "openreview_token"})
 CREDENTIAL_KEYS = ("OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD", "OPENREVIEW_TOKEN")
@@ -61,6 +68,13 @@ class Settings(BaseModel):
     backoff_base: float = Field(2.0, ge=0)
     run_deadline: float = Field(3600.0, gt=0)
     page_size: int = Field(1000, ge=1, le=1000)
+    profile_refresh_days: float = Field(30.0, ge=0)
+    allow_private_hosts: bool = False
+    homepage_refresh_days: float = Field(7.0, ge=0)
+    homepage_max_bytes: int = Field(3_000_000, ge=1024)
+    homepage_concurrency: int = Field(8, ge=1, le=64)
+    homepage_host_interval: float = Field(1.0, ge=0)
+    homepage_timeout: float = Field(15.0, gt=0)
 
     @property
     def has_credentials(self) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -15,6 +16,9 @@ from paperharvest.errors import ConfigError
 Status = Literal["accepted", "rejected", "withdrawn", "desk-rejected", "under-review"]
 ListingStatus = Literal["decided", "withdrawn", "desk-rejected"]
 Presentation = Literal["oral", "talk", "spotlight", "poster"]
+# Where a venue's decision notes hang: one invitation per paper (`Paper{number}/-/Decision`), or one invitation
+# for the whole venue whose notes are matched to papers by `forum` (ICLR 2018's `-/Acceptance_Decision`).
+DecisionScope = Literal["paper", "venue"]
 
 
 class Listing(BaseModel):
@@ -27,12 +31,19 @@ class Replies(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     review: str
     decision: str
+    decision_scope: DecisionScope = "paper"
+    meta_review: str | None = None
 
     @model_validator(mode="after")
     def _has_number(self) -> Replies:
-        for name in ("review", "decision"):
-            if "{number}" not in getattr(self, name):
+        per_paper = ["review", "meta_review"] + (["decision"] if self.decision_scope == "paper" else [])
+        for name in per_paper:
+            template = getattr(self, name)
+            if template is not None and "{number}" not in template:
                 raise ValueError(f"replies.{name} must contain {{number}}")
+        if self.decision_scope == "venue" and "{number}" in self.decision:
+            # A venue-wide invitation is one fixed name; a {number} here means the scope was set by mistake.
+            raise ValueError('replies.decision must not contain {number} when replies.decision_scope = "venue"')
         return self
 
 
@@ -44,6 +55,10 @@ class Fields(BaseModel):
     confidence: str | None = None
     decision: str = "decision"
     decision_comment: str | None = "comment"
+    # The meta-review's text field (read from replies.meta_review notes) and the rating options of the review
+    # form. A rating off the scale stops the run, like an unknown decision: it means the config is wrong.
+    meta_review: str | None = None
+    rating_scale: tuple[int, ...] | None = Field(default=None, min_length=1)
 
 
 class DecisionMeaning(BaseModel):
@@ -67,6 +82,31 @@ class VenueConfig(BaseModel):
     replies: Replies
     fields: Fields = Fields()
     decisions: dict[str, DecisionMeaning] = Field(min_length=1)
+    # API v2 only: every `content.venueid` a paper can carry and the status it means, and the accepted
+    # papers' `content.venue` strings (matched ignoring case and spacing) and the presentation they mean.
+    venue_ids: dict[str, Status] = Field(default_factory=dict)
+    presentation: dict[str, Presentation] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fits_api_version(self) -> VenueConfig:
+        if self.api_version == 1:
+            # 2022-23 v1 notes carry a venueid too, but it does not tell the status (2023: same venueid for
+            # "ICLR 2023 poster" and "Submitted to ICLR 2023"), so v1 configs must not pretend it does.
+            if self.venue_ids or self.presentation:
+                raise ValueError("venue_ids and presentation are read for api_version = 2 only")
+        else:
+            if not self.venue_ids:
+                raise ValueError("api_version = 2 needs [venue_ids]: the status of a v2 paper is its venueid")
+            if any(listing.status != "decided" for listing in self.listings):
+                raise ValueError('api_version = 2 listings must have status = "decided": the venueid gives the status')
+        folded: dict[str, str] = {}
+        for text in self.presentation:
+            if (key := _fold(text)) in folded:
+                raise ValueError(f"presentation has {folded[key]!r} and {text!r}, which differ only in case or spacing")
+            folded[key] = text
+        if (self.replies.meta_review is None) != (self.fields.meta_review is None):
+            raise ValueError("replies.meta_review and fields.meta_review go together: set both or neither")
+        return self
 
     @cached_property
     def review_pattern(self) -> re.Pattern[str]:
@@ -76,16 +116,119 @@ class VenueConfig(BaseModel):
     def decision_pattern(self) -> re.Pattern[str]:
         return _invitation_pattern(self.replies.decision)
 
+    @cached_property
+    def meta_review_pattern(self) -> re.Pattern[str] | None:
+        return _invitation_pattern(self.replies.meta_review) if self.replies.meta_review else None
+
+    @cached_property
+    def presentation_lookup(self) -> dict[str, Presentation]:
+        return {_fold(text): meaning for text, meaning in self.presentation.items()}
+
     def listing_status(self, invitation: str) -> ListingStatus:
         for listing in self.listings:
             if listing.invitation == invitation:
                 return listing.status
         raise KeyError(invitation)
 
+    def venueid_status(self, venueid: str) -> Status:
+        """The status a v2 `content.venueid` means; KeyError when the config does not know it."""
+        return self.venue_ids[venueid]
+
+    def presentation_of(self, venue_text: str) -> Presentation | None:
+        """The presentation a `content.venue` string names ("ICLR 2024 Oral" = "iclr 2024 oral"), or None."""
+        return self.presentation_lookup.get(_fold(venue_text))
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
 
 def _invitation_pattern(template: str) -> re.Pattern[str]:
+    if "{number}" not in template:
+        # A venue-wide invitation: the exact name, no paper number to capture.
+        return re.compile(re.escape(template) + r"\Z")
     head, _, tail = template.partition("{number}")
     return re.compile(re.escape(head) + r"(\d+)" + re.escape(tail) + r"\Z")
+
+
+def group_api_version(group: Mapping[str, Any]) -> Literal[1, 2]:
+    """Which API a venue group (one item of GET /groups) belongs to: only v2 groups carry `domain`."""
+    return 2 if group.get("domain") else 1
+
+
+def _group_value(content: Mapping[str, Any], key: str) -> Any:
+    value = content.get(key)
+    return value.get("value") if isinstance(value, Mapping) else value
+
+
+def check_venue_group(venue: VenueConfig, group: Mapping[str, Any]) -> None:
+    """Check a venue's config against its venue group as the API serves it, before any listing is read.
+
+    A config pointed at the wrong API lists nothing (the API answers an unknown invitation with an empty
+    list), so the version must be checked here. A v2 group also names its own invitations, venueids and
+    accept options; each one the group states must agree with the config. Keys a group lacks are skipped:
+    which keys a v2 group carries changed between openreview-py releases.
+    """
+    problems: list[str] = []
+    group_id = group.get("id")
+    if group_id != venue.venue_id:
+        problems.append(f"the group is {group_id!r}, not {venue.venue_id!r}")
+    version = group_api_version(group)
+    if version != venue.api_version:
+        why = "it has a `domain` field" if version == 2 else "it has no `domain` field"
+        problems.append(
+            f"the config says api_version = {venue.api_version} but the venue group is an API v{version} group ({why})"
+        )
+    content = group.get("content")
+    if version == 2 and venue.api_version == 2 and isinstance(content, Mapping):
+        problems.extend(_v2_group_problems(venue, content))
+    if problems:
+        raise ConfigError(f"venue {venue.key} does not match its OpenReview venue group: " + "; ".join(problems))
+
+
+def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+
+    def stated(key: str) -> Any:
+        return _group_value(content, key)
+
+    submission_id = stated("submission_id")
+    listings = [listing.invitation for listing in venue.listings]
+    if submission_id is not None and submission_id not in listings:
+        problems.append(f"the group's submission_id is {submission_id!r}, which is not among the listings {listings}")
+    venueid_keys: dict[str, Status] = {
+        "submission_venue_id": "under-review",
+        "rejected_venue_id": "rejected",
+        "withdrawn_venue_id": "withdrawn",
+        "desk_rejected_venue_id": "desk-rejected",
+    }
+    for key, status in venueid_keys.items():
+        venueid = stated(key)
+        if venueid is not None and venue.venue_ids.get(venueid) != status:
+            problems.append(f"the group's {key} is {venueid!r}; venue_ids must map it to {status!r}")
+    names = {"review_name": venue.replies.review, "decision_name": venue.replies.decision}
+    if venue.replies.meta_review is not None:
+        names["meta_review_name"] = venue.replies.meta_review
+    for key, template in names.items():
+        name = stated(key)
+        if name is not None and not template.endswith(f"/-/{name}"):
+            problems.append(f"the group's {key} is {name!r} but the config's invitation is {template!r}")
+    field_keys = {
+        "decision_field_name": venue.fields.decision,
+        "review_rating": venue.fields.rating,
+        "review_confidence": venue.fields.confidence,
+    }
+    for key, configured in field_keys.items():
+        name = stated(key)
+        if name is not None and name != configured:
+            problems.append(f"the group's {key} is {name!r} but the config reads {configured!r}")
+    options = stated("accept_decision_options")
+    if isinstance(options, list):
+        for option in options:
+            meaning = venue.decisions.get(str(option))
+            if meaning is None or meaning.status != "accepted":
+                problems.append(f"the group's accept option {option!r} is not an accepted decision in [decisions]")
+    return problems
 
 
 def load_venue_file(path: Path) -> VenueConfig:

@@ -1,9 +1,10 @@
 """A fake OpenReview API v1 server on 127.0.0.1 that speaks the real wire format.
 
-It serves `GET /notes`, `POST /login` and a minimal `GET /groups`, can refuse guests the way the real site
-does in 2026 (a 403 ChallengeRequiredError or a 200 HTML "Verifying your browser" page), and can inject
-one-shot faults (429, 5xx, truncated or non-JSON bodies, stalls, dropped connections) into the next
-matching requests. Every request is recorded so tests can count round trips and inspect headers.
+It serves `GET /notes`, `POST /login`, a minimal `GET /groups` and, given profiles, `POST /profiles/search`
+and `GET /profiles`. It can refuse guests the way the real site does in 2026 (a 403 ChallengeRequiredError
+or a 200 HTML "Verifying your browser" page), and can inject one-shot faults (429, 5xx, truncated or
+non-JSON bodies, stalls, dropped connections) into the next matching requests. Every request is recorded so
+tests can count round trips and inspect headers.
 """
 
 from __future__ import annotations
@@ -324,6 +325,10 @@ class FakeOpenReview:
 
     `notes_by_invitation` maps a submission invitation to full note dicts; a note's replies may sit under
     `details.directReplies` and are then also served as notes of their own (by forum or invitation).
+    `profiles` are raw profile dicts, served as given: a profile answers to its id and to every
+    `names[].username`, and an e-mail search finds it by `content.emailsConfirmed` or an unmasked
+    `content.preferredEmail` (case-insensitively), answering with a copy that names the matched address in a
+    top-level `email` key. Unknown ids and e-mails are simply absent from the answer, not an error.
     """
 
     def __init__(
@@ -333,6 +338,7 @@ class FakeOpenReview:
         users: dict[str, str] | None = None,
         guest_gate: str | None = None,
         delay: float = 0.0,
+        profiles: list[dict[str, Any]] | None = None,
     ) -> None:
         if guest_gate not in (None, "json", "html"):
             raise ValueError(f"guest_gate must be None, 'json' or 'html', not {guest_gate!r}")
@@ -349,6 +355,7 @@ class FakeOpenReview:
         self._thread: threading.Thread | None = None
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._index(notes_by_invitation)
+        self._index_profiles(profiles or [])
 
     # ---- index -------------------------------------------------------------------------------------
 
@@ -369,6 +376,21 @@ class FakeOpenReview:
                     self._add(reply.get("invitation", ""), reply)
         venues = {inv.split("/-/")[0] for inv in self._by_invitation if "/-/" in inv}
         self._groups = {venue for venue in venues if "/Paper" not in venue}
+
+    def _index_profiles(self, profiles: list[dict[str, Any]]) -> None:
+        # By every username (a profile answers to its id and to each names[].username, which is how an alias
+        # or a merged-away id reaches the survivor) and by lowercased unmasked e-mail, keeping the address as
+        # stored so an e-mail search can name it in the `email` key.
+        self._profiles_by_name: dict[str, list[dict[str, Any]]] = {}
+        self._profiles_by_email: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for profile in profiles:
+            content = profile.get("content") or {}
+            usernames = [profile.get("id")] + [n.get("username") for n in content.get("names") or []]
+            for name in dict.fromkeys(u for u in usernames if isinstance(u, str) and u):
+                self._profiles_by_name.setdefault(name, []).append(profile)
+            addresses = [*(content.get("emailsConfirmed") or []), content.get("preferredEmail")]
+            for address in dict.fromkeys(a for a in addresses if isinstance(a, str) and "@" in a and "*" not in a):
+                self._profiles_by_email.setdefault(address.lower(), []).append((address, profile))
 
     def _add(self, invitation: str, note: dict[str, Any]) -> None:
         self._by_invitation.setdefault(invitation, []).append(note)
@@ -552,6 +574,10 @@ class FakeOpenReview:
             return self._notes(request.query)
         if request.path == "/groups" and request.method == "GET":
             return self._group(request.query)
+        if request.path == "/profiles/search" and request.method == "POST":
+            return self._search_profiles(request.json)
+        if request.path == "/profiles" and request.method == "GET":
+            return self._get_profiles(request.query)
         return _error(404, "NotFoundError", f"Cannot {request.method} {request.path}")
 
     def _login(self, request: Request) -> _Answer:
@@ -587,6 +613,46 @@ class FakeOpenReview:
             "web": None,
         }
         return _json_answer(200, {"groups": [group]})
+
+    def _profiles_named(self, names: Iterable[str]) -> list[dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for name in names:
+            for profile in self._profiles_by_name.get(name, []):
+                found.setdefault(id(profile), profile)
+        return list(found.values())
+
+    def _profiles_mailed(self, emails: Iterable[str], *, tag: bool) -> list[dict[str, Any]]:
+        # One answer per (address, profile): openreview-py groups an e-mail search by each answer's `email`.
+        found: list[dict[str, Any]] = []
+        for email in dict.fromkeys(e.strip().lower() for e in emails):
+            for address, profile in self._profiles_by_email.get(email, []):
+                found.append({**profile, "email": address} if tag else profile)
+        return found
+
+    def _search_profiles(self, payload: Any) -> _Answer:
+        """POST /profiles/search with {"ids": [...]} or {"emails": [...]}, at most 1000 of either."""
+        body = payload if isinstance(payload, dict) else {}
+        present = [key for key in ("ids", "emails") if key in body]
+        if len(present) != 1:
+            return _error(400, "ValidationError", "send either ids or emails")
+        key = present[0]
+        wanted = body[key]
+        if not isinstance(wanted, list) or not all(isinstance(item, str) for item in wanted):
+            return _error(400, "ValidationError", f"{key} must be an array of strings")
+        if len(wanted) > MAX_LIMIT:
+            return _error(400, "ValidationError", f"{key} must have at most {MAX_LIMIT} items")
+        found = self._profiles_named(wanted) if key == "ids" else self._profiles_mailed(wanted, tag=True)
+        return _json_answer(200, {"profiles": found, "count": len(found)})
+
+    def _get_profiles(self, query: dict[str, str]) -> _Answer:
+        """GET /profiles?id=<~id> or ?confirmedEmail=<address> (API v1 names); an unknown one gives []."""
+        if "id" in query:
+            found = self._profiles_named([query["id"]])
+        elif "confirmedEmail" in query:
+            found = self._profiles_mailed([query["confirmedEmail"]], tag=False)
+        else:
+            return _error(400, "ValidationError", "id or confirmedEmail is required")
+        return _json_answer(200, {"profiles": found, "count": len(found)})
 
     def _notes(self, query: dict[str, str]) -> _Answer:
         try:

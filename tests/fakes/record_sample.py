@@ -1,6 +1,6 @@
-"""Re-record the bundled demo sample: serve the hand-written fixture venue from the fake OpenReview
-server on 127.0.0.1 and run `paperharvest fetch --record` against it, logged in, so the recording
-also shows that credentials never reach it.
+"""Re-record the bundled demo sample: serve the hand-written fixture venue, its authors' profiles and their
+homepages from fake servers on 127.0.0.1, and run `paperharvest fetch --record` against them, logged in,
+so the recording also shows that credentials never reach it.
 
     python -m tests.fakes.record_sample data/sample/iclr2020
 """
@@ -12,24 +12,65 @@ import os
 import shutil
 import sys
 import tempfile
+from itertools import cycle
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from paperharvest.cli import main as paperharvest
 from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
+from tests.fakes.web_server import FakeWeb, Page, serving_hosts
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "iclr2020_sample" / "notes.json"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+VENUE = FIXTURES / "iclr2020_sample" / "notes.json"
+PROFILES = FIXTURES / "profiles" / "profiles.json"
+HOMEPAGES = FIXTURES / "homepages"
+ENV = ("OPENREVIEW_API_BASEURL", "OPENREVIEW_API_BASEURL_V2", "OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD")
 
 
 def load_sample_venue() -> dict[str, list[dict[str, Any]]]:
-    venue: dict[str, list[dict[str, Any]]] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    venue: dict[str, list[dict[str, Any]]] = json.loads(VENUE.read_text(encoding="utf-8"))
     return venue
 
 
-def record(folder: Path) -> int:
-    if folder.exists():
-        shutil.rmtree(folder)
-    with FakeOpenReview(load_sample_venue(), guest_gate="json") as fake, tempfile.TemporaryDirectory() as tmp:
+def load_sample_profiles() -> list[dict[str, Any]]:
+    profiles: list[dict[str, Any]] = json.loads(PROFILES.read_text(encoding="utf-8"))
+    return profiles
+
+
+def sample_homepages() -> dict[str, Page]:
+    """Each profile homepage gets a page of the homepage corpus; three get the failures a crawl meets."""
+    urls = sorted(
+        {
+            url.strip()
+            for profile in load_sample_profiles()
+            if (url := (profile.get("content") or {}).get("homepage")) and url.strip()
+        }
+    )
+    failures = [
+        Page(status=302, headers={"Location": "http://10.9.8.7/internal"}),  # must be blocked
+        Page(b"<html><title>Not Found</title></html>", status=404),
+        Page(b"%PDF-1.4 a CV, not a homepage", content_type="application/pdf"),
+    ]
+    pages = cycle(sorted(HOMEPAGES.glob("*.html")))
+    routes: dict[str, Page] = {}
+    for index, url in enumerate(urls):
+        parts = urlsplit(url)
+        key = (parts.hostname or "") + (parts.path or "/")
+        routes[key] = failures[index] if index < len(failures) else Page(next(pages).read_bytes())
+    return routes
+
+
+def harvest_sample(db: Path, *extra: str) -> int:
+    """`paperharvest fetch` of the sample venue against the fake servers, logged in; returns its exit code."""
+    routes = sample_homepages()
+    hosts = {key.split("/", 1)[0] for key in routes}
+    with (
+        FakeOpenReview(load_sample_venue(), guest_gate="json", profiles=load_sample_profiles()) as fake,
+        FakeWeb(routes) as web,
+        serving_hosts(web, hosts),
+    ):
+        saved = {name: os.environ.get(name) for name in ENV}
         os.environ.update(
             {
                 "OPENREVIEW_API_BASEURL": fake.url,
@@ -38,18 +79,21 @@ def record(folder: Path) -> int:
                 "OPENREVIEW_PASSWORD": TEST_PASSWORD,
             }
         )
-        return paperharvest(
-            [
-                "fetch",
-                "--venue",
-                "iclr2020",
-                "--db",
-                str(Path(tmp) / "sample.db"),
-                "--record",
-                str(folder),
-                "--quiet",
-            ]
-        )
+        try:
+            return paperharvest(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet", *extra])
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def record(folder: Path) -> int:
+    if folder.exists():
+        shutil.rmtree(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        return harvest_sample(Path(tmp) / "sample.db", "--record", str(folder))
 
 
 if __name__ == "__main__":

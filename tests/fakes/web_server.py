@@ -1,10 +1,16 @@
 """A fake web server on 127.0.0.1 for homepage fetching: static pages, redirects, huge and slow answers,
-conditional requests. Routes map a path to a Page; every request is recorded."""
+conditional requests. Routes map a path, or "host/path", to a Page; every request is recorded.
+
+`serving_hosts` makes paperharvest's guarded transport dial this server for chosen host names (as a hosts
+file would), so a harvest can fetch `http://someone.example.edu/` without DNS or any outside connection.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -78,9 +84,10 @@ class FakeWeb:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?", 1)[0]
+        host = (handler.headers.get("Host") or "").rsplit(":", 1)[0].lower()
         with self._lock:
             self.hits.append(Hit(path, {k.lower(): v for k, v in handler.headers.items()}, time.monotonic()))
-        page = self.routes.get(path)
+        page = self.routes.get(host + path) or self.routes.get(path)
         if page is None:
             page = Page(b"<html><title>404</title></html>", status=404)
         if page.stall_seconds:
@@ -106,3 +113,27 @@ class FakeWeb:
                     self.bytes_sent += len(page.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading: exactly what a size cap does
+
+
+@contextlib.contextmanager
+def serving_hosts(web: FakeWeb, hosts: Iterable[str]) -> Iterator[None]:
+    """Route connections for `hosts` (any port) to `web`; every other host goes through the real guard."""
+    import httpcore
+
+    from paperharvest.net.guard import GuardedBackend
+
+    mapped = {h.lower() for h in hosts}
+    fake_port = int(web.url.rsplit(":", 1)[1])
+    original = GuardedBackend.connect_tcp
+
+    def connect_tcp(self: GuardedBackend, host: str, port: int, **kwargs: Any) -> Any:
+        if host.lower() in mapped:
+            # These names stand for public hosts: dial the fake directly, as DNS would have sent us there.
+            return httpcore.SyncBackend.connect_tcp(self, "127.0.0.1", fake_port, **kwargs)
+        return original(self, host, port, **kwargs)
+
+    GuardedBackend.connect_tcp = connect_tcp  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        GuardedBackend.connect_tcp = original  # type: ignore[method-assign]

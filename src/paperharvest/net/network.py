@@ -234,6 +234,7 @@ class Network:
             page_seconds=page_seconds,
             recorder=self.recorder,
             replayer=self.replayer,
+            counts=self.adapter.counts,
             exempt=exempt,
         )
         return httpx.Client(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
@@ -36,6 +37,7 @@ class WebTransport(httpx.BaseTransport):
         page_seconds: float,
         recorder: Recorder | None = None,
         replayer: Replayer | None = None,
+        counts: Counter[str] | None = None,
         resolver: Resolver = socket.getaddrinfo,
         exempt: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = now_utc,
@@ -46,11 +48,13 @@ class WebTransport(httpx.BaseTransport):
         self.recorder = recorder
         self.replayer = replayer
         self.clock = clock
+        self.counts = counts if counts is not None else Counter()
         backend = GuardedBackend(allow_private=allow_private, resolver=resolver, exempt=exempt)
         self._pool = httpcore.ConnectionPool(network_backend=backend, max_connections=16, retries=0)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
+        self.counts[f"{request.method} (web pages)"] += 1
         if self.replayer is not None:
             return _to_response(request, self.replayer.answer(request.method, url, request.content))
         try:

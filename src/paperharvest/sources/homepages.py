@@ -12,28 +12,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from paperharvest.models import HomepageFetch
 from paperharvest.net.guard import BlockedURL, check_url
 from paperharvest.net.web import TRUNCATED_HEADER
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-Outcome = Literal[
-    "ok",
-    "not_modified",
-    "not_html",
-    "too_large",
-    "blocked",
-    "too_many_redirects",
-    "http_error",
-    "timeout",
-    "unreachable",
-]
 
 
 @dataclass(frozen=True)
@@ -41,18 +29,6 @@ class HomepageRequest:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-
-
-@dataclass(frozen=True)
-class HomepageFetch:
-    url: str
-    final_url: str
-    outcome: Outcome
-    status: int | None = None
-    html: bytes | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    detail: str = ""
 
 
 class HostPacer:
@@ -96,31 +72,36 @@ def fetch_homepage(
                 pacer.wait(host)
                 response = client.get(url, headers=headers)
         except BlockedURL as exc:
-            return HomepageFetch(request.url, url, "blocked", detail=str(exc))
+            return HomepageFetch(url=request.url, final_url=url, outcome="blocked", detail=str(exc))
         except httpx.TimeoutException as exc:
-            return HomepageFetch(request.url, url, "timeout", detail=str(exc))
+            return HomepageFetch(url=request.url, final_url=url, outcome="timeout", detail=str(exc))
         except httpx.HTTPError as exc:
-            return HomepageFetch(request.url, url, "unreachable", detail=str(exc) or type(exc).__name__)
+            return HomepageFetch(
+                url=request.url, final_url=url, outcome="unreachable", detail=str(exc) or type(exc).__name__
+            )
         if response.status_code in REDIRECTS and "location" in response.headers:
             url = urljoin(url, response.headers["location"])
             continue
         return _outcome(request.url, url, response)
-    return HomepageFetch(request.url, url, "too_many_redirects", detail=f"more than {max_redirects} redirects")
+    return HomepageFetch(
+        url=request.url, final_url=url, outcome="too_many_redirects", detail=f"more than {max_redirects} redirects"
+    )
 
 
 def _outcome(requested: str, final: str, response: httpx.Response) -> HomepageFetch:
     status = response.status_code
+    seen = HomepageFetch(url=requested, final_url=final, outcome="ok", status=status)
     etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
     if status == 304:
-        return HomepageFetch(requested, final, "not_modified", status, etag=etag, last_modified=modified)
+        return seen.model_copy(update={"outcome": "not_modified", "etag": etag, "last_modified": modified})
     if status >= 400:
-        return HomepageFetch(requested, final, "http_error", status, detail=f"HTTP {status}")
+        return seen.model_copy(update={"outcome": "http_error", "detail": f"HTTP {status}"})
     content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if not content_type.startswith(HTML_TYPES):
-        return HomepageFetch(requested, final, "not_html", status, detail=content_type or "no content type")
+        return seen.model_copy(update={"outcome": "not_html", "detail": content_type or "no content type"})
     if response.headers.get(TRUNCATED_HEADER):
-        return HomepageFetch(requested, final, "too_large", status, detail="larger than the size cap")
-    return HomepageFetch(requested, final, "ok", status, response.content, etag, modified)
+        return seen.model_copy(update={"outcome": "too_large", "detail": "larger than the size cap"})
+    return seen.model_copy(update={"html": response.content, "etag": etag, "last_modified": modified})
 
 
 def fetch_homepages(

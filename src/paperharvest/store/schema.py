@@ -206,14 +206,15 @@ def _v2_people(db: sqlite_utils.Database) -> None:
     db.execute("""
         CREATE TABLE author_history (
           author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
-          seq INTEGER NOT NULL,
+          ordinal INTEGER NOT NULL,
           position TEXT,
           institution TEXT,
           institution_domain TEXT,
           institution_country TEXT,
           start_year INTEGER,
           end_year INTEGER,
-          PRIMARY KEY (author_id, seq)
+          is_current INTEGER NOT NULL,
+          PRIMARY KEY (author_id, ordinal)
         )""")
     db.execute("""
         CREATE TABLE author_links (

@@ -1,0 +1,259 @@
+"""save_* for people: OpenReview profiles (one canonical author per person), homepages and socials.
+
+A person's id is their OpenReview profile id once resolved, and the id a paper listed (an e-mail in 2020)
+until then. `author_aliases` maps every id a person is known by to that one id; when an alias turns out to
+belong to someone already stored, the two people are merged, papers and socials included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from paperharvest.models import HomepageFetch, ProfileRecords, SocialLink
+from paperharvest.store.save import raw_json, sha256
+
+
+def authors_to_resolve(db: sqlite_utils.Database, venue_key: str, stale_before: datetime) -> list[str]:
+    """People of the venue's papers never looked up, or last looked up before `stale_before`."""
+    rows = db.execute(
+        """SELECT DISTINCT a.author_id FROM authors a
+           JOIN paper_authors pa ON pa.author_id = a.author_id
+           JOIN papers p ON p.forum_id = pa.forum_id
+           WHERE p.venue = ? AND (a.resolution = 'pending' OR a.resolved_at < ?)
+           ORDER BY a.author_id""",
+        [venue_key, stale_before.isoformat()],
+    )
+    return [row[0] for row in rows.fetchall()]
+
+
+def _merge_person(db: sqlite_utils.Database, old: str, new: str) -> None:
+    """Everything stored under person `old` now belongs to `new`; `old` is removed."""
+    db.execute("UPDATE author_aliases SET author_id = ? WHERE author_id = ?", [new, old])
+    db.execute("UPDATE paper_authors SET author_id = ? WHERE author_id = ?", [new, old])
+    db.execute("UPDATE OR IGNORE author_socials SET author_id = ? WHERE author_id = ?", [new, old])
+    for table in ("author_socials", "author_history", "author_links"):
+        db.execute(f"DELETE FROM {table} WHERE author_id = ?", [old])
+    db.execute("DELETE FROM authors WHERE author_id = ?", [old])
+
+
+def _point_alias(db: sqlite_utils.Database, alias: str, person: str) -> None:
+    row = db.execute("SELECT author_id FROM author_aliases WHERE alias = ?", [alias]).fetchone()
+    if row is not None and row[0] == person:
+        return
+    db.execute(
+        "INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)"
+        " ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id",
+        [alias, person],
+    )
+    if row is not None:
+        _merge_person(db, row[0], person)
+
+
+def _ensure_person(db: sqlite_utils.Database, person: str) -> None:
+    db.execute("INSERT INTO authors (author_id) VALUES (?) ON CONFLICT DO NOTHING", [person])
+
+
+def write_profile_records(
+    db: sqlite_utils.Database, records: ProfileRecords, socials: Sequence[SocialLink], fetched_at: str
+) -> None:
+    """A profile's person row, history, links and the socials its links name (replacing older ones)."""
+    p = records.profile
+    _ensure_person(db, p.profile_id)
+    db.execute(
+        """UPDATE authors SET preferred_name = ?, names = ?, position = ?, institution = ?,
+             institution_domain = ?, institution_country = ?, profile_state = ?, resolution = 'profile',
+             resolved_at = ?
+           WHERE author_id = ?""",
+        [
+            p.preferred_name,
+            json.dumps(p.names, ensure_ascii=False),
+            p.position,
+            p.institution,
+            p.institution_domain,
+            p.institution_country,
+            p.state,
+            fetched_at,
+            p.profile_id,
+        ],
+    )
+    for table in ("author_history", "author_links"):
+        db.execute(f"DELETE FROM {table} WHERE author_id = ?", [p.profile_id])
+    db.conn.executemany(
+        """INSERT INTO author_history (author_id, ordinal, position, institution, institution_domain,
+             institution_country, start_year, end_year, is_current) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                h.profile_id,
+                h.ordinal,
+                h.position,
+                h.institution,
+                h.institution_domain,
+                h.institution_country,
+                h.start,
+                h.end,
+                int(h.is_current),
+            )
+            for h in records.history
+        ],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO author_links (author_id, kind, url) VALUES (?, ?, ?)",
+        [(link.profile_id, link.kind, link.url) for link in records.links],
+    )
+    save_socials(db, p.profile_id, socials, source="openreview_profile", page_url=None, seen_at=fetched_at)
+
+
+def save_profiles(
+    db: sqlite_utils.Database,
+    profiles: Sequence[tuple[Mapping[str, Any], ProfileRecords, list[SocialLink]]],
+    requested: Mapping[str, str],
+    fetched_at: datetime,
+) -> None:
+    """Store one answer of the profile search, in one transaction.
+
+    `profiles` pairs each raw profile with its records and the socials its links name. `requested` maps
+    each looked-up id, lower-cased, to the id as the papers list it, so the listed id becomes an alias of
+    the profile that answered for it (e-mail answers name the address they matched in `email`).
+    """
+    stamp = fetched_at.isoformat()
+    with db.atomic():
+        for raw, records, socials in profiles:
+            p = records.profile
+            text = raw_json(raw)
+            db.execute(
+                """INSERT INTO raw_profiles (profile_id, sha256, fetched_at, json) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(profile_id) DO UPDATE SET sha256 = excluded.sha256,
+                     fetched_at = excluded.fetched_at, json = excluded.json""",
+                [p.profile_id, sha256(text), stamp, text],
+            )
+            person = p.merged_into or p.profile_id
+            if p.merged_into:
+                _ensure_person(db, person)  # the survivor; looked up by id on a later run if still unknown
+            else:
+                write_profile_records(db, records, socials, stamp)
+            matched = str(raw.get("email", "")).lower()
+            aliases = [*p.aliases, *p.emails]
+            listed = [requested[key] for key in {a.lower() for a in aliases} | {matched} if key in requested]
+            for alias in dict.fromkeys([*aliases, *listed]):
+                _point_alias(db, alias, person)
+
+
+def mark_unresolved(db: sqlite_utils.Database, author_ids: Iterable[str], at: datetime) -> int:
+    """People no profile answered for: recorded with the time, so they are retried only when stale.
+    Returns how many of `author_ids` are (still) unresolved; ids merged into a profile meanwhile are not."""
+    ids = list(author_ids)
+    if not ids:
+        return 0
+    with db.atomic():
+        cursor = db.conn.executemany(
+            "UPDATE authors SET resolution = 'unresolved', resolved_at = ?"
+            " WHERE author_id = ? AND resolution != 'profile'",
+            [(at.isoformat(), author_id) for author_id in ids],
+        )
+    return cursor.rowcount
+
+
+def save_socials(
+    db: sqlite_utils.Database,
+    person: str,
+    socials: Sequence[SocialLink],
+    *,
+    source: str,
+    page_url: str | None,
+    seen_at: str,
+    confidence: str | None = None,
+) -> None:
+    """Replace what one source (a profile, or one homepage) says about a person's accounts."""
+    if page_url is None:
+        db.execute("DELETE FROM author_socials WHERE author_id = ? AND source = ?", [person, source])
+    else:
+        db.execute(
+            "DELETE FROM author_socials WHERE author_id = ? AND source = ? AND page_url = ?", [person, source, page_url]
+        )
+    db.conn.executemany(
+        """INSERT OR REPLACE INTO author_socials
+             (author_id, platform, handle, url, source, page_url, evidence, confidence, seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                person,
+                s.platform,
+                s.handle,
+                s.url,
+                source,
+                page_url,
+                s.evidence,
+                confidence or s.confidence,
+                seen_at,
+            )
+            for s in socials
+        ],
+    )
+
+
+def homepages_due(
+    db: sqlite_utils.Database, venue_key: str, fresh_after: datetime
+) -> list[tuple[str, str | None, str | None]]:
+    """(url, etag, last_modified) of the venue's authors' homepages not fetched since `fresh_after`."""
+    rows = db.execute(
+        """SELECT DISTINCT l.url, h.etag, h.last_modified FROM author_links l
+           JOIN paper_authors pa ON pa.author_id = l.author_id
+           JOIN papers p ON p.forum_id = pa.forum_id
+           LEFT JOIN homepages h ON h.url = l.url
+           WHERE l.kind = 'homepage' AND p.venue = ? AND (h.url IS NULL OR h.fetched_at < ?)
+           ORDER BY l.url""",
+        [venue_key, fresh_after.isoformat()],
+    )
+    return [(row[0], row[1], row[2]) for row in rows.fetchall()]
+
+
+def save_homepage(db: sqlite_utils.Database, fetch: HomepageFetch, socials: Sequence[SocialLink], at: datetime) -> None:
+    """Store one homepage fetch and, when it was read, the socials it names (see save_homepage_socials).
+    A page that did not change, or could not be read this time, keeps its earlier socials."""
+    stamp = at.isoformat()
+    with db.atomic():
+        previous_html = db.execute("SELECT html FROM homepages WHERE url = ?", [fetch.url]).fetchone()
+        html = fetch.html if fetch.outcome == "ok" else (previous_html[0] if previous_html else None)
+        db.execute(
+            """INSERT INTO homepages (url, final_url, outcome, status, etag, last_modified, detail, fetched_at, html)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(url) DO UPDATE SET final_url = excluded.final_url, outcome = excluded.outcome,
+                 status = excluded.status, etag = coalesce(excluded.etag, etag),
+                 last_modified = coalesce(excluded.last_modified, last_modified), detail = excluded.detail,
+                 fetched_at = excluded.fetched_at, html = excluded.html""",
+            [
+                fetch.url,
+                fetch.final_url,
+                fetch.outcome,
+                fetch.status,
+                fetch.etag,
+                fetch.last_modified,
+                fetch.detail,
+                at.isoformat(),
+                html,
+            ],
+        )
+        if fetch.outcome == "ok":
+            save_homepage_socials(db, fetch.url, socials, stamp)
+
+
+def save_homepage_socials(db: sqlite_utils.Database, url: str, socials: Sequence[SocialLink], seen_at: str) -> None:
+    """The socials a homepage names, for each person who lists it.
+
+    A page listed as homepage by several people (a lab page) cannot say whose accounts it shows: its
+    socials are kept for each of them, all marked low confidence.
+    """
+    owners = [
+        row[0]
+        for row in db.execute(
+            "SELECT DISTINCT author_id FROM author_links WHERE kind = 'homepage' AND url = ?", [url]
+        ).fetchall()
+    ]
+    shared = "low" if len(owners) > 1 else None
+    for person in owners:
+        save_socials(db, person, socials, source="homepage", page_url=url, seen_at=seen_at, confidence=shared)
