@@ -174,11 +174,22 @@ def test_html_or_non_json_answers_are_never_read_as_no_papers(
 def test_an_empty_main_listing_is_an_error_not_an_empty_venue(
     db: Path, fake_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    withdrawn = "ICLR.cc/2020/Conference/-/Withdrawn_Submission"
+    with FakeOpenReview({withdrawn: load_sample_venue()[withdrawn]}) as fake:
+        fake_env(fake.url)
+        assert fetch(db) == 5
+    assert "listed no notes for ICLR.cc/2020/Conference/-/Blind_Submission" in capsys.readouterr().err
+    assert scalar(db, "SELECT outcome FROM runs") == "failed"
+
+
+def test_a_venue_unknown_to_the_api_host_is_an_error(
+    db: Path, fake_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     with FakeOpenReview({}) as fake:
         fake_env(fake.url)
         assert fetch(db) == 5
-    assert "listed no notes" in capsys.readouterr().err
-    assert scalar(db, "SELECT outcome FROM runs") == "failed"
+    assert "no group ICLR.cc/2020/Conference" in capsys.readouterr().err
+    assert scalar(db, "SELECT count(*) FROM papers") == 0
 
 
 def test_a_second_run_on_a_locked_database_exits_at_once(db: Path, fake_env: Any) -> None:

@@ -114,10 +114,6 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     stages = [s for s in STAGES if s in chosen - skipped]
     if unknown or not stages:
         raise ConfigError(f"unknown stage(s) {', '.join(unknown) or '(none left to run)'}; stages: {', '.join(STAGES)}")
-    if venue.api_version != 1:
-        raise ConfigError(
-            f"venue {venue.key} uses OpenReview API v{venue.api_version}, which this version cannot fetch yet"
-        )
     options = {
         "venue": venue.key,
         "stages": stages,

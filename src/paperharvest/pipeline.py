@@ -12,7 +12,7 @@ import logging
 import platform
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -24,12 +24,13 @@ from paperharvest import __version__
 from paperharvest.errors import HarvestError, NormalizeError, UpstreamDataError
 from paperharvest.models import NormalizedNote, ProfileRecords, SocialLink
 from paperharvest.net import Network
-from paperharvest.normalize.notes import normalize_note
+from paperharvest.normalize.notes import group_by_forum, normalize_note
+from paperharvest.normalize.notes_v2 import normalize_note_v2
 from paperharvest.normalize.profiles import normalize_profile
 from paperharvest.normalize.socials import canonical_social, extract_socials
 from paperharvest.settings import Settings
 from paperharvest.sources.homepages import HTML_TYPES, HomepageRequest, HostPacer, fetch_homepages
-from paperharvest.sources.openreview import fetch_note_pages, fetch_profile_pages, make_client
+from paperharvest.sources.openreview import fetch_note_pages, fetch_profile_pages, fetch_venue_group, make_client
 from paperharvest.store.people import (
     authors_to_resolve,
     homepages_due,
@@ -45,10 +46,11 @@ from paperharvest.store.save import (
     mark_venue_harvested,
     replace_records,
     save_page,
+    save_raw_notes,
     save_venue,
     start_run,
 )
-from paperharvest.venues import VenueConfig
+from paperharvest.venues import VenueConfig, check_venue_group
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +91,31 @@ class Run:
 
 
 def stage_notes(run: Run) -> dict[str, Any]:
+    venue, settings = run.venue, run.settings
+    api_url = settings.openreview_api_url if venue.api_version == 1 else settings.openreview_api_url_v2
+    group = fetch_venue_group(run.openreview(), api_url, venue.venue_id)
+    check_venue_group(venue, group)
+    notes_url = api_url.rstrip("/") + "/notes"
     counts: Counter[str] = Counter()
     by_listing: dict[str, int] = {}
-    for listing in run.venue.listings:
+    decisions_by_forum = None
+    if venue.replies.decision_scope == "venue":
+        # 2018: one venue-wide decision invitation; its notes are kept raw and matched to papers by forum.
+        decision_notes = []
+        for page in fetch_note_pages(
+            run.openreview(), venue.replies.decision, page_size=settings.page_size, details=None, notes_url=notes_url
+        ):
+            save_raw_notes(run.db, venue, page.invitation, page.notes, run.network.now())
+            decision_notes.extend(page.notes)
+        decisions_by_forum = group_by_forum(decision_notes)
+        by_listing[venue.replies.decision] = len(decision_notes)
+    for listing in venue.listings:
         seen = 0
-        for page in fetch_note_pages(run.openreview(), listing.invitation, page_size=run.settings.page_size):
-            normalized = [normalize_note(note, run.venue) for note in page.notes]
-            result = save_page(run.db, run.venue, page.invitation, page.notes, normalized, run.network.now())
+        for page in fetch_note_pages(
+            run.openreview(), listing.invitation, page_size=settings.page_size, notes_url=notes_url
+        ):
+            normalized = [normalize_any(note, venue, decisions_by_forum) for note in page.notes]
+            result = save_page(run.db, venue, page.invitation, page.notes, normalized, run.network.now())
             seen += len(page.notes)
             counts.update(
                 notes_seen=len(page.notes),
@@ -109,9 +129,18 @@ def stage_notes(run: Run) -> dict[str, Any]:
             # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".
             raise UpstreamDataError(
                 f"OpenReview listed no notes for {listing.invitation}; check the venue's api_version "
-                f"({run.venue.api_version}) against OPENREVIEW_API_BASEURL and the invitation name"
+                f"({venue.api_version}) against OPENREVIEW_API_BASEURL(_V2) and the invitation name"
             )
     return {**counts, "by_listing": by_listing}
+
+
+def normalize_any(
+    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
+) -> NormalizedNote:
+    """The normalizer for the venue's API version."""
+    if venue.api_version == 2:
+        return normalize_note_v2(raw, venue)
+    return normalize_note(raw, venue, decisions_by_forum)
 
 
 def profile_socials(records: ProfileRecords) -> list[SocialLink]:
@@ -226,11 +255,19 @@ def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key
     """Re-run every normalizer over the stored raw payloads (notes, profiles, homepages): no network."""
     done: Counter[str] = Counter()
     batch: list[tuple[NormalizedNote, str]] = []
+    venue_wide = {
+        key: group_by_forum(json.loads(r["json"]) for r in iter_raw_notes(db, key, v.replies.decision))
+        for key, v in venues.items()
+        if v.replies.decision_scope == "venue"
+    }
     for row in iter_raw_notes(db, venue_key):
         venue = venues.get(row["venue"])
         if venue is None:
             raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
-        batch.append((normalize_note(json.loads(row["json"]), venue), row["fetched_at"]))
+        if row["invitation"] not in {listing.invitation for listing in venue.listings}:
+            continue  # a venue-wide decision, read above
+        note = normalize_any(json.loads(row["json"]), venue, venue_wide.get(venue.key))
+        batch.append((note, row["fetched_at"]))
         done["notes"] += 1
         if len(batch) >= REBUILD_BATCH:
             with db.atomic():

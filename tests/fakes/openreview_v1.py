@@ -339,7 +339,11 @@ class FakeOpenReview:
         guest_gate: str | None = None,
         delay: float = 0.0,
         profiles: list[dict[str, Any]] | None = None,
+        v2_groups: list[dict[str, Any]] | None = None,
     ) -> None:
+        """`v2_groups` are API v2 venue groups (with `domain`) to serve as they are; v2 notes (with an
+        `invitations` list) may then sit in `notes_by_invitation` under any key: they are listed under each
+        of their invitations, and their `details.replies` answer both `replies` and `directReplies`."""
         if guest_gate not in (None, "json", "html"):
             raise ValueError(f"guest_gate must be None, 'json' or 'html', not {guest_gate!r}")
         self.users: dict[str, str] = dict(users) if users is not None else {TEST_USER: TEST_PASSWORD}
@@ -354,6 +358,7 @@ class FakeOpenReview:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: dict[socket.socket, threading.Thread] = {}
+        self._v2_groups = {group["id"]: group for group in v2_groups or []}
         self._index(notes_by_invitation)
         self._index_profiles(profiles or [])
 
@@ -368,14 +373,20 @@ class FakeOpenReview:
         self._all: list[dict[str, Any]] = []
         for invitation, notes in notes_by_invitation.items():
             for note in notes:
-                self._add(invitation, note)
-                details = note.get("details")
-                replies = details.get("directReplies") if isinstance(details, dict) else None
-                self._replies[note["id"]] = list(replies or [])
-                for reply in replies or ():
-                    self._add(reply.get("invitation", ""), reply)
+                details = note.get("details") if isinstance(note.get("details"), dict) else {}
+                if isinstance(note.get("invitations"), list):
+                    for each in note["invitations"]:
+                        self._add(each, note)
+                    replies = [r for r in details.get("replies") or [] if r.get("replyto") == note["id"]]
+                else:
+                    self._add(invitation, note)
+                    replies = list(details.get("directReplies") or [])
+                self._replies[note["id"]] = replies
+                for reply in replies:
+                    for each in reply.get("invitations") or [reply.get("invitation", "")]:
+                        self._add(each, reply)
         venues = {inv.split("/-/")[0] for inv in self._by_invitation if "/-/" in inv}
-        self._groups = {venue for venue in venues if "/Paper" not in venue}
+        self._groups = {venue for venue in venues if "/Paper" not in venue and "/Submission" not in venue}
 
     def _index_profiles(self, profiles: list[dict[str, Any]]) -> None:
         # By every username (a profile answers to its id and to each names[].username, which is how an alias
@@ -595,6 +606,8 @@ class FakeOpenReview:
         group_id = query.get("id")
         if group_id is None:
             return _error(400, "ValidationError", "id is required")
+        if group_id in self._v2_groups:
+            return _json_answer(200, {"groups": [self._v2_groups[group_id]]})
         if group_id not in self._groups:
             return _error(404, "NotFoundError", f"Group Not Found: {group_id}")
         # A v1 venue group: no `domain` field, which is how a client tells v1 from v2.

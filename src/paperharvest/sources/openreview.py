@@ -111,8 +111,27 @@ def read_json(response: requests.Response, what: str, logged_in: bool) -> dict[s
     return data
 
 
+def fetch_venue_group(client: Any, api_url: str, venue_id: str) -> dict[str, Any]:
+    """The venue's group from one API host; it tells which API the venue lives on (v2 groups have `domain`)."""
+    what = f"the group {venue_id}"
+    response = client.session.get(api_url.rstrip("/") + "/groups", params={"id": venue_id}, headers=client.headers)
+    if response.status_code == 404:
+        raise UpstreamDataError(f"OpenReview has no group {venue_id} at {api_url}; check the venue id and api_version")
+    groups = read_json(response, what, "Authorization" in client.headers).get("groups")
+    if not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
+        raise UpstreamDataError(
+            f"OpenReview answered {what} at {api_url} with no group; check the venue id and api_version"
+        )
+    return groups[0]
+
+
 def fetch_note_pages(
-    client: Any, invitation: str, *, page_size: int, details: str | None = "directReplies"
+    client: Any,
+    invitation: str,
+    *,
+    page_size: int,
+    details: str | None = "directReplies",
+    notes_url: str | None = None,
 ) -> Iterator[NotePage]:
     """Every note of an invitation, a page at a time, paging by id with `after` as openreview-py does.
 
@@ -131,7 +150,7 @@ def fetch_note_pages(
         if after is not None:
             params["after"] = after
         what = f"the notes of {invitation} (page {index + 1})"
-        response = client.session.get(client.notes_url, params=params, headers=client.headers)
+        response = client.session.get(notes_url or client.notes_url, params=params, headers=client.headers)
         data = read_json(response, what, logged_in)
         notes = data.get("notes")
         count = data.get("count")

@@ -258,8 +258,40 @@ def save_page(
     return result
 
 
-def iter_raw_notes(db: sqlite_utils.Database, venue_key: str | None = None) -> Iterable[dict[str, Any]]:
-    where, params = ("WHERE venue = ?", [venue_key]) if venue_key else ("", [])
+def save_raw_notes(
+    db: sqlite_utils.Database,
+    venue: VenueConfig,
+    invitation: str,
+    raw_notes: Sequence[Mapping[str, Any]],
+    fetched_at: datetime,
+) -> None:
+    """Keep notes that are not papers (2018's venue-wide decisions) raw, for `rebuild` to read again."""
+    rows = []
+    for note in raw_notes:
+        text = raw_json(note)
+        tmdate = note.get("tmdate")
+        rows.append(
+            (
+                str(note["id"]),
+                venue.key,
+                invitation,
+                venue.api_version,
+                tmdate if isinstance(tmdate, int) else None,
+                sha256(text),
+                fetched_at.isoformat(),
+                text,
+            )
+        )
+    with db.atomic():
+        _write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
+
+
+def iter_raw_notes(
+    db: sqlite_utils.Database, venue_key: str | None = None, invitation: str | None = None
+) -> Iterable[dict[str, Any]]:
+    conditions = [(c, v) for c, v in (("venue = ?", venue_key), ("invitation = ?", invitation)) if v]
+    where = ("WHERE " + " AND ".join(c for c, _ in conditions)) if conditions else ""
+    params = [v for _, v in conditions]
     yield from db.query(
         f"SELECT note_id, venue, invitation, fetched_at, json FROM raw_notes {where} ORDER BY rowid", params
     )
