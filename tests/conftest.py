@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,42 +10,18 @@ from typing import Any
 import pytest
 
 from tests.fakes.iclr2020_venue import shared_data_dir
+from tests.fakes.loopback import loopback_only
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FIXTURE = REPO / "tests" / "fixtures" / "iclr2020_sample"
 ENV_PREFIXES = ("OPENREVIEW_", "PAPERHARVEST_")
 
 
-def _loopback_only(address: Any) -> None:
-    host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and host in ("localhost",):
-        return
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise AssertionError(f"test tried to connect to a host name {host!r}: tests may only dial loopback") from None
-    if not ip.is_loopback:
-        raise AssertionError(f"test tried to connect to {host}: tests may only dial loopback")
-
-
 @pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def loopback_only_fence() -> Iterator[None]:
     """Fail any test that dials anything but 127.0.0.1 / ::1, before a packet leaves."""
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            _loopback_only(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            _loopback_only(address)
-        return real_connect_ex(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    with loopback_only():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ def harvested(full_venue: dict[str, list[dict[str, Any]]], tmp_path_factory: pyt
     with FakeOpenReview(full_venue) as fake, pytest.MonkeyPatch.context() as mp:
         mp.setenv("OPENREVIEW_API_BASEURL", fake.url)
         mp.setenv("OPENREVIEW_API_BASEURL_V2", fake.url)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
         notes_requests = fake.count("GET", "/notes")
     return db, notes_requests
 
@@ -95,11 +95,11 @@ def test_second_run_adds_and_changes_nothing_then_picks_up_a_moved_tmdate(
     db = tmp_path / "x.db"
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
     before = table_dump(db, PAPER_TABLES)
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
     assert table_dump(db, PAPER_TABLES) == before
     assert scalar(db, "SELECT last_run_id FROM venues") == 2
     counts = json.loads(scalar(db, "SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1"))["notes"]
@@ -115,7 +115,7 @@ def test_second_run_adds_and_changes_nothing_then_picks_up_a_moved_tmdate(
     edited["details"]["directReplies"].append(extra)
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
     after = table_dump(db, PAPER_TABLES)
     assert len(after["papers"]) == len(before["papers"])
     assert scalar(db, "SELECT title FROM papers WHERE forum_id = ?", edited["id"]) == "An Edited Title"
@@ -135,7 +135,7 @@ def test_malformed_page_is_a_clear_error_and_stores_no_part_of_it(
         fake_env(fake.url)
         # The second page of Blind_Submission arrives cut in half.
         fake.inject(truncated_json(match={"invitation": BLIND, "after": True}))
-        code = main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"])
+        code = main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"])
     assert code == 5
     err = capsys.readouterr().err
     assert "malformed JSON" in err and "page 2" in err
@@ -158,7 +158,7 @@ def test_malformed_page_leaves_a_harvested_database_as_it_was(
     db = tmp_path / "x.db"
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
     before = table_dump(db)
     for note in venue[BLIND][:50]:
         note["tmdate"] += 1
@@ -166,6 +166,6 @@ def test_malformed_page_leaves_a_harvested_database_as_it_was(
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
         fake.inject(truncated_json(match={"invitation": BLIND}))
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"]) == 5
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet"]) == 5
     assert table_dump(db) == before
     assert Counter(r[0] for r in rows(db, "SELECT outcome FROM runs")) == {"ok": 1, "failed": 1}

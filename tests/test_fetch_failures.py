@@ -30,7 +30,7 @@ SAMPLE_PAPERS = sum(len(notes) for notes in load_sample_venue().values())
 
 
 def fetch(db: Path, *extra: str) -> int:
-    return main(["fetch", "--venue", "iclr2020", "--db", str(db), "--quiet", *extra])
+    return main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--quiet", *extra])
 
 
 @pytest.fixture()
@@ -56,7 +56,7 @@ def test_login_passes_the_gate_and_the_secret_goes_nowhere(
 ) -> None:
     with FakeOpenReview(load_sample_venue(), guest_gate="json") as fake:
         fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--verbose"]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--verbose"]) == 0
         token = next(iter(fake.issued_tokens()))
         assert fake.count("POST", "/login") == 1
         assert all(r.authenticated for r in fake.requests if r.path == "/notes")
@@ -228,7 +228,7 @@ def test_fetch_prints_nothing_on_stdout_and_nothing_at_all_when_quiet(
         assert fetch(db) == 0
         out = capsys.readouterr()
         assert (out.out, out.err) == ("", "")
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(db)]) == 0
+        assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes"]) == 0
         out = capsys.readouterr()
         assert out.out == ""
         assert "papers added" in out.err

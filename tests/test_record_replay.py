@@ -80,15 +80,31 @@ def test_record_then_replay_gives_the_same_database(
     with FakeOpenReview(load_sample_venue(), guest_gate="json") as fake:
         fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
         fake.inject(rate_limited(retry_after=0))
-        assert main(["fetch", "--venue", "iclr2020", "--db", str(live), "--record", str(tape), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "fetch",
+                    "--venue",
+                    "iclr2020",
+                    "--db",
+                    str(live),
+                    "--record",
+                    str(tape),
+                    "--stages",
+                    "notes",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         token = next(iter(fake.issued_tokens()))
     ban_sockets(monkeypatch)
     replayed = tmp_path / "replayed.db"
-    assert replay(tape, replayed) == 0
+    assert replay(tape, replayed, "--stages", "notes") == 0
     assert table_dump(replayed) == table_dump(live)
     first_bytes = replayed.read_bytes()
     replayed.unlink()
-    assert replay(tape, replayed) == 0
+    assert replay(tape, replayed, "--stages", "notes") == 0
     assert replayed.read_bytes() == first_bytes
     recorded = "".join(p.read_text() for p in sorted(tape.rglob("*.json")))
     for secret in (TEST_PASSWORD, TEST_USER, token):
@@ -118,7 +134,18 @@ def test_record_refuses_to_overwrite_a_recording(tmp_path: Path, fake_env: Any) 
     tape = tmp_path / "tape"
     with FakeOpenReview(load_sample_venue()) as fake:
         fake_env(fake.url)
-        args = ["fetch", "--venue", "iclr2020", "--db", str(tmp_path / "x.db"), "--record", str(tape), "--quiet"]
+        args = [
+            "fetch",
+            "--venue",
+            "iclr2020",
+            "--db",
+            str(tmp_path / "x.db"),
+            "--record",
+            str(tape),
+            "--stages",
+            "notes",
+            "--quiet",
+        ]
         assert main(args) == 0
         assert main(args) == 2
 

@@ -1,6 +1,6 @@
 """The stages in order. Only this module (and the CLI) knows sources, normalize and store together.
 
-notes -> profiles -> homepages. Each stage commits its own work in small transactions (a page of notes,
+notes -> profiles -> homepages -> arxiv -> code. Each stage commits its own work in small transactions (a page of notes,
 a batch of profiles, one homepage), so a failure leaves what earlier stages and earlier pages stored, and
 the next run resumes by skipping what is already stored and fresh.
 """
@@ -22,15 +22,35 @@ import sqlite_utils
 
 from paperharvest import __version__
 from paperharvest.errors import HarvestError, NormalizeError, UpstreamDataError
-from paperharvest.models import NormalizedNote, ProfileRecords, SocialLink
+from paperharvest.models import ArxivEntry, MatchResult, NormalizedNote, ProfileRecords, SocialLink
 from paperharvest.net import Network
-from paperharvest.normalize.notes import group_by_forum, normalize_note
-from paperharvest.normalize.notes_v2 import normalize_note_v2
+from paperharvest.normalize.arxiv import PaperToMatch, best_match, find_arxiv_ids
+from paperharvest.normalize.links import (
+    code_links_from_hf,
+    code_links_from_note,
+    code_links_from_pwc,
+    code_links_from_text,
+    merge_code_links,
+)
+from paperharvest.normalize.notes import clean_text, group_by_forum, normalize_note
+from paperharvest.normalize.notes_v2 import normalize_note_v2, unwrap_content
 from paperharvest.normalize.profiles import normalize_profile
 from paperharvest.normalize.socials import canonical_social, extract_socials
 from paperharvest.settings import Settings
+from paperharvest.sources.arxiv import ArxivPacer, RawFeed, fetch_by_ids, search_titles
+from paperharvest.sources.codelinks import fetch_code_apis
 from paperharvest.sources.homepages import HTML_TYPES, HomepageRequest, HostPacer, fetch_homepages
 from paperharvest.sources.openreview import fetch_note_pages, fetch_profile_pages, fetch_venue_group, make_client
+from paperharvest.store.links import (
+    linked_papers,
+    papers_to_link,
+    save_arxiv_feed,
+    save_arxiv_links,
+    save_code_answer,
+    save_code_links,
+    save_machine_tldr,
+    stored_code_answers,
+)
 from paperharvest.store.people import (
     authors_to_resolve,
     homepages_due,
@@ -207,10 +227,129 @@ def stage_homepages(run: Run) -> dict[str, Any]:
     return dict(counts)
 
 
+def note_content(note: Mapping[str, Any], venue: VenueConfig) -> dict[str, Any]:
+    """A raw note's content as plain values, whichever API it came from."""
+    content = note.get("content") or {}
+    return unwrap_content(content) if venue.api_version == 2 else dict(content)
+
+
+def explicit_arxiv_ids(content: Mapping[str, Any]) -> list[str]:
+    """arXiv ids the authors wrote into the note: links in any text field (abstract, code, comments...)."""
+    texts = [value for value in content.values() if isinstance(value, str)]
+    return find_arxiv_ids("\n".join(texts))
+
+
+def stage_arxiv(run: Run) -> dict[str, Any]:
+    """Link papers to arXiv: ids the papers cite first (one id_list request per 100), then batched title
+    searches for the rest, every candidate confirmed locally (title, authors, dates)."""
+    venue, settings = run.venue, run.settings
+    papers = papers_to_link(run.db, venue.key, run.network.now() - timedelta(days=settings.arxiv_retry_days))
+    session = run.network.session(min_backoff=settings.arxiv_delay)
+    pacer = ArxivPacer(0 if run.network.offline else settings.arxiv_delay)
+    api = settings.arxiv_api_url
+    explicit = [explicit_arxiv_ids(note_content(p["note"], venue)) for p in papers]
+    counts: Counter[str] = Counter(papers=len(papers))
+
+    def to_match(i: int) -> PaperToMatch:
+        return PaperToMatch(papers[i]["title"], papers[i]["authors"], venue.year, explicit[i])
+
+    def keep(feed: RawFeed) -> list[ArxivEntry]:
+        with run.db.atomic():
+            save_arxiv_feed(run.db, feed.params, feed.xml, run.network.now())
+        counts["requests"] += 1
+        return feed.feed.entries
+
+    by_id: dict[str, ArxivEntry] = {}
+    for feed in fetch_by_ids(session, api, sorted({i for ids in explicit for i in ids}), pacer):
+        by_id.update((entry.arxiv_id, entry) for entry in keep(feed))
+    decided: list[tuple[str, MatchResult]] = []
+    searching: list[int] = []
+    for i, ids in enumerate(explicit):
+        result = best_match(to_match(i), [by_id[x] for x in ids if x in by_id])
+        if result.status == "matched":
+            decided.append((papers[i]["forum_id"], result))
+        else:
+            searching.append(i)
+    save_arxiv_links(run.db, decided, run.network.now())
+    counts["explicit_id"] = len(decided)
+
+    titles = [papers[i]["title"] for i in searching]
+    window = (venue.year - 2, venue.year + 1)
+    batch: tuple[int, ...] = ()
+    candidates: list[ArxivEntry] = []
+
+    def decide() -> None:
+        results = []
+        for j in batch:
+            i = searching[j]
+            own = [by_id[x] for x in explicit[i] if x in by_id]
+            results.append((papers[i]["forum_id"], best_match(to_match(i), own + candidates)))
+        save_arxiv_links(run.db, results, run.network.now())
+        counts.update(r.status for _, r in results)
+        run.progress("arxiv", counts["explicit_id"] + counts["matched"] + counts["unmatched"], len(papers))
+
+    for indices, feed in search_titles(session, api, titles, pacer, submitted_years=window):
+        if tuple(indices) != batch:
+            decide()
+            batch, candidates = tuple(indices), []
+        candidates.extend(keep(feed))
+    decide()
+    counts["matched"] += counts.pop("explicit_id")
+    return dict(counts)
+
+
+def stage_code(run: Run) -> dict[str, Any]:
+    """Code links from the notes, the arXiv comments and, where enabled, the Hugging Face and
+    paperswithcode APIs; Hugging Face's AI summary stands in for a missing TL;DR, marked as machine-written."""
+    venue, settings = run.venue, run.settings
+    papers = linked_papers(run.db, venue.key)
+    counts: Counter[str] = Counter(papers=len(papers))
+    apis = settings.enabled_code_apis
+    if apis:
+        known = stored_code_answers(run.db)
+        wanted = sorted({arxiv_id for _, arxiv_id, _, _ in papers if arxiv_id})
+        session = run.network.session()
+        hf = settings.hf_api_url if "huggingface" in apis else None
+        pwc = settings.pwc_api_url if "paperswithcode" in apis else None
+        todo = [a for a in wanted if ("huggingface", a) not in known or ("paperswithcode", a) not in known]
+        for answer in fetch_code_apis(session, hf_base=hf, pwc_base=pwc, arxiv_ids=todo):
+            if answer.error:
+                log.warning("code links: %s does not answer (%s); skipped for this run", answer.source, answer.error)
+                counts[f"{answer.source}_unavailable"] += 1
+                continue
+            with run.db.atomic():
+                save_code_answer(run.db, answer.source, answer.arxiv_id, answer.payload, run.network.now())
+            counts[f"{answer.source}_answers"] += 1
+    answers = stored_code_answers(run.db)
+    now = run.network.now()
+    with run.db.atomic():
+        for forum_id, arxiv_id, comment, note_json in papers:
+            content = note_content(json.loads(note_json), venue)
+            found = code_links_from_note(content, code_key=venue.fields.code)
+            found += code_links_from_text(comment, source="arxiv-comment")
+            hf_answer = answers.get(("huggingface", arxiv_id or ""))
+            if hf_answer:
+                hf_links, summary = code_links_from_hf(hf_answer)
+                found += hf_links
+                if summary and not clean_text(content.get(venue.fields.tldr or "")):
+                    save_machine_tldr(run.db, forum_id, summary, "huggingface", now)
+                    counts["machine_tldrs"] += 1
+            pwc_answer = answers.get(("paperswithcode", arxiv_id or ""))
+            if pwc_answer:
+                found += code_links_from_pwc(pwc_answer)
+            links = merge_code_links(found)
+            save_code_links(run.db, forum_id, links, now)
+            counts["links"] += len(links)
+            counts["repositories"] += sum(1 for link in links if link.kind == "repository")
+    return dict(counts)
+
+
 STAGES: dict[str, Callable[[Run], dict[str, Any]]] = {
     "notes": stage_notes,
     "profiles": stage_profiles,
     "homepages": stage_homepages,
+    "arxiv": stage_arxiv,
+    "code": stage_code,
 }
 
 

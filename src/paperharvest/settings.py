@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from paperharvest.errors import ConfigError
 
@@ -43,7 +43,13 @@ ENV_VARS: dict[str, str] = {
     "PAPERHARVEST_HOMEPAGE_CONCURRENCY": "homepage_concurrency",
     "PAPERHARVEST_HOMEPAGE_HOST_INTERVAL": "homepage_host_interval",
     "PAPERHARVEST_HOMEPAGE_TIMEOUT": "homepage_timeout",
+    "PAPERHARVEST_ARXIV_DELAY": "arxiv_delay",
+    "PAPERHARVEST_ARXIV_RETRY_DAYS": "arxiv_retry_days",
+    "PAPERHARVEST_CODE_APIS": "code_apis",
+    "PAPERHARVEST_HF_API_URL": "hf_api_url",
+    "PAPERHARVEST_PWC_API_URL": "pwc_api_url",
 }
+CODE_APIS = ("huggingface", "paperswithcode")
 SECRET_FIELDS = frozenset({"openreview_password", "openreview_token"})
 CREDENTIAL_KEYS = ("OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD", "OPENREVIEW_TOKEN")
 
@@ -75,6 +81,24 @@ class Settings(BaseModel):
     homepage_concurrency: int = Field(8, ge=1, le=64)
     homepage_host_interval: float = Field(1.0, ge=0)
     homepage_timeout: float = Field(15.0, gt=0)
+    arxiv_delay: float = Field(3.0, ge=0)
+    arxiv_retry_days: float = Field(30.0, ge=0)
+    code_apis: str = ""
+    hf_api_url: str = "https://huggingface.co/api"
+    pwc_api_url: str = "https://paperswithcode.co/api/v1"
+
+    @field_validator("code_apis")
+    @classmethod
+    def _known_code_apis(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(CODE_APIS))
+        if unknown:
+            raise ValueError(f"unknown code API(s) {', '.join(unknown)}; known: {', '.join(CODE_APIS)}")
+        return ",".join(names)
+
+    @property
+    def enabled_code_apis(self) -> frozenset[str]:
+        return frozenset(n for n in self.code_apis.split(",") if n)
 
     @property
     def has_credentials(self) -> bool:
@@ -94,6 +118,8 @@ class Settings(BaseModel):
             "openreview": self.openreview_api_url,
             "openreview-v2": self.openreview_api_url_v2,
             "arxiv": self.arxiv_api_url,
+            "huggingface": self.hf_api_url,
+            "paperswithcode": self.pwc_api_url,
         }
 
     def public_dict(self) -> dict[str, Any]:

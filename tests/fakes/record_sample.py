@@ -18,6 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from paperharvest.cli import main as paperharvest
+from paperharvest.models import ArxivEntry
+from tests.fakes.arxiv_server import FakeArxiv, make_entry
+from tests.fakes.loopback import loopback_only
 from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
 from tests.fakes.web_server import FakeWeb, Page, serving_hosts
 
@@ -25,7 +28,14 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 VENUE = FIXTURES / "iclr2020_sample" / "notes.json"
 PROFILES = FIXTURES / "profiles" / "profiles.json"
 HOMEPAGES = FIXTURES / "homepages"
-ENV = ("OPENREVIEW_API_BASEURL", "OPENREVIEW_API_BASEURL_V2", "OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD")
+ENV = (
+    "OPENREVIEW_API_BASEURL",
+    "OPENREVIEW_API_BASEURL_V2",
+    "OPENREVIEW_USERNAME",
+    "OPENREVIEW_PASSWORD",
+    "PAPERHARVEST_ARXIV_API_URL",
+    "PAPERHARVEST_ARXIV_DELAY",
+)
 
 
 def load_sample_venue() -> dict[str, list[dict[str, Any]]]:
@@ -61,14 +71,43 @@ def sample_homepages() -> dict[str, Page]:
     return routes
 
 
+def sample_arxiv_entries() -> list[ArxivEntry]:
+    """arXiv versions of two papers in three (every third is not on arXiv), each a few months before the
+    venue, some with a code link in the comment; and decoys: the same titles by other people, years earlier."""
+    entries = []
+    papers = sorted((note for notes in load_sample_venue().values() for note in notes), key=lambda n: n["number"])
+    for index, note in enumerate(papers):
+        content, number = note["content"], note["number"]
+        if index % 3 == 2:
+            continue
+        comment = f"Code: https://github.com/sample-lab/paper-{number}" if index % 2 == 0 else None
+        entries.append(
+            make_entry(
+                f"1909.{10000 + number:05d}",
+                content["title"],
+                content["authors"],
+                "2019-09-20T12:00:00Z",
+                comment=comment,
+                categories=["cs.LG", "stat.ML"],
+            )
+        )
+        if index % 5 == 0:
+            decoy_authors = ["Someone Else", "Another Person"]
+            entries.append(make_entry(f"1612.{20000 + number:05d}", content["title"], decoy_authors, "2016-12-01"))
+    return entries
+
+
 def harvest_sample(db: Path, *extra: str) -> int:
-    """`paperharvest fetch` of the sample venue against the fake servers, logged in; returns its exit code."""
+    """`paperharvest fetch` of the sample venue against the fake servers, logged in; returns its exit code.
+    Nothing but 127.0.0.1 can be dialled meanwhile."""
     routes = sample_homepages()
     hosts = {key.split("/", 1)[0] for key in routes}
     with (
+        loopback_only(),
         FakeOpenReview(load_sample_venue(), guest_gate="json", profiles=load_sample_profiles()) as fake,
         FakeWeb(routes) as web,
         serving_hosts(web, hosts),
+        FakeArxiv(sample_arxiv_entries()) as arxiv,
     ):
         saved = {name: os.environ.get(name) for name in ENV}
         os.environ.update(
@@ -77,6 +116,8 @@ def harvest_sample(db: Path, *extra: str) -> int:
                 "OPENREVIEW_API_BASEURL_V2": fake.url,
                 "OPENREVIEW_USERNAME": TEST_USER,
                 "OPENREVIEW_PASSWORD": TEST_PASSWORD,
+                "PAPERHARVEST_ARXIV_API_URL": arxiv.query_url,
+                "PAPERHARVEST_ARXIV_DELAY": "0",
             }
         )
         try:

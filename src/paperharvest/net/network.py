@@ -6,6 +6,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,13 @@ class _GiveUp(Exception):
     """The server asked us to wait longer than we are willing to."""
 
 
+@dataclass
+class Moment:
+    """When the last answer of a run arrived (live) or was recorded (replay)."""
+
+    last: datetime | None = None
+
+
 class HarvestAdapter(BaseAdapter):
     """Every request through it gets a timeout, retries with backoff, the run deadline and recording.
 
@@ -47,7 +55,10 @@ class HarvestAdapter(BaseAdapter):
         recorder: Recorder | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = now_utc,
+        counts: Counter[str] | None = None,
+        moment: Moment | None = None,
     ) -> None:
+        """Adapters of one run share `counts` (requests per endpoint) and `moment` (the last answer's time)."""
         super().__init__()
         self.policy = policy
         self.deadline = deadline
@@ -55,8 +66,8 @@ class HarvestAdapter(BaseAdapter):
         self.recorder = recorder
         self.sleep = sleep
         self.clock = clock
-        self.counts: Counter[str] = Counter()
-        self.last_answer_at: datetime | None = None
+        self.counts: Counter[str] = counts if counts is not None else Counter()
+        self.moment = moment or Moment()
         self._wire = HTTPAdapter(max_retries=0, pool_maxsize=8)
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -65,7 +76,7 @@ class HarvestAdapter(BaseAdapter):
         self.counts[f"{method} {path}"] += 1
         if self.replayer is not None:
             answer = self.replayer.answer(method, url, request.body)
-            self.last_answer_at = self.replayer.now()
+            self.moment.last = self.replayer.now()
             if answer.failure == "timeout":
                 raise requests.Timeout(answer.reason)
             if answer.failure:
@@ -89,9 +100,9 @@ class HarvestAdapter(BaseAdapter):
         return response
 
     def _record(self, request: requests.PreparedRequest, answer: Answer) -> None:
-        self.last_answer_at = self.clock()
+        self.moment.last = self.clock()
         if self.recorder is not None:
-            self.recorder.save(request.method or "GET", request.url or "", request.body, answer, self.last_answer_at)
+            self.recorder.save(request.method or "GET", request.url or "", request.body, answer, self.moment.last)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
@@ -180,8 +191,20 @@ class Network:
         self.replayer = Replayer(replay_dir, services) if replay_dir else None
         self.started_at = self.replayer.started_at if self.replayer else now_utc()
         self.recorder = Recorder(record_dir, self.started_at, services) if record_dir else None
-        self.adapter = HarvestAdapter(
-            policy, Deadline(deadline_seconds), replayer=self.replayer, recorder=self.recorder, sleep=sleep
+        self.deadline = Deadline(deadline_seconds)
+        self.sleep = sleep
+        self.moment = Moment()
+        self.adapter = self._adapter(policy)
+
+    def _adapter(self, policy: RetryPolicy) -> HarvestAdapter:
+        return HarvestAdapter(
+            policy,
+            self.deadline,
+            replayer=self.replayer,
+            recorder=self.recorder,
+            sleep=self.sleep,
+            counts=self.adapter.counts if hasattr(self, "adapter") else None,
+            moment=self.moment,
         )
 
     @property
@@ -192,15 +215,24 @@ class Network:
         """The run's clock. On replay it is the recording's, so a replay writes the same timestamps."""
         if self.replayer is not None:
             return self.replayer.now()
-        return self.adapter.last_answer_at or now_utc()
+        return self.moment.last or now_utc()
 
     def mount(self, session: requests.Session) -> requests.Session:
         session.mount("http://", self.adapter)
         session.mount("https://", self.adapter)
         return session
 
-    def session(self) -> requests.Session:
-        return self.mount(requests.Session())
+    def session(self, *, min_backoff: float = 0.0) -> requests.Session:
+        """A requests session on this run's network. `min_backoff` raises the first retry wait for services
+        whose terms ask for a minimum gap between requests (arXiv: 3 s), so retries keep to them too."""
+        if min_backoff <= self.adapter.policy.backoff_base:
+            adapter = self.adapter
+        else:
+            adapter = self._adapter(replace(self.adapter.policy, backoff_base=min_backoff))
+        session = requests.Session()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
 
     def finish(self) -> datetime:
         if self.replayer is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
@@ -166,14 +166,13 @@ def extract_socials(html: str | bytes, page_url: str) -> list[SocialLink]:
 
 
 def _page_links(soup: BeautifulSoup, page_url: str) -> Iterator[SocialLink]:
-    institutional = _institutional_anchors(soup, page_url)
-    for tag in soup.find_all(["a", "link"]):
-        if not isinstance(tag, Tag) or id(tag) in institutional:
-            continue
+    tags = [tag for tag in soup.find_all(["a", "link"]) if isinstance(tag, Tag)]
+    institutional = _institutional(tags, page_url)
+    for tag in tags:
         href = tag.get("href")
         rel_me = "me" in {value.lower() for value in tag.get_attribute_list("rel") if isinstance(value, str)}
         # <link> is mostly stylesheets, feeds and preconnects; only rel="me" there names an account.
-        if not isinstance(href, str) or (tag.name == "link" and not rel_me):
+        if not isinstance(href, str) or (tag.name == "link" and not rel_me) or id(tag) in institutional:
             continue
         link = _from_href(href, page_url)
         if link is not None:
@@ -184,16 +183,38 @@ def _page_links(soup: BeautifulSoup, page_url: str) -> Iterator[SocialLink]:
             yield mention
 
 
-def _institutional_anchors(soup: BeautifulSoup, page_url: str) -> set[int]:
-    """ids of the anchors inside site chrome that links a LinkedIn organisation page."""
-    anchors: set[int] = set()
-    for block in soup.find_all(_is_chrome):
-        if not isinstance(block, Tag):
-            continue
-        links = [a for a in block.find_all("a") if isinstance(a, Tag)]
-        if any(_is_organisation_page(a.get("href"), page_url) for a in links):
-            anchors.update(id(a) for a in links)
-    return anchors
+def _institutional(tags: list[Tag], page_url: str) -> set[int]:
+    """ids of the tags inside a header, footer or navigation block that links a LinkedIn organisation page."""
+    nearest_chrome: dict[int, Tag | None] = {}
+    blocks = {
+        id(block)
+        for tag in tags
+        if _is_organisation_page(tag.get("href"), page_url)
+        and (block := _closest(tag.parent, _is_chrome, nearest_chrome)) is not None
+    }
+    if not blocks:
+        return set()
+    nearest_block: dict[int, Tag | None] = {}
+    return {id(tag) for tag in tags if _closest(tag.parent, lambda node: id(node) in blocks, nearest_block)}
+
+
+def _closest(node: Tag | None, test: Callable[[Tag], bool], memo: dict[int, Tag | None]) -> Tag | None:
+    """The nearest of `node` and its ancestors that passes `test`. Sharing `memo` across calls keeps a page's
+    lookups linear in its size however deeply it nests (junk pages nest 100,000 levels)."""
+    path: list[int] = []
+    found: Tag | None = None
+    while node is not None:
+        if id(node) in memo:
+            found = memo[id(node)]
+            break
+        if test(node):
+            found = node
+            break
+        path.append(id(node))
+        node = node.parent
+    for key in path:
+        memo[key] = found
+    return found
 
 
 def _is_chrome(tag: Tag) -> bool:

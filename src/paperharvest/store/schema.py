@@ -263,7 +263,106 @@ def _v2_people(db: sqlite_utils.Database) -> None:
     db.create_view("paper_summary", PAPER_SUMMARY_V2_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people]
+def _edited(sql: str, *edits: tuple[str, str]) -> str:
+    """A view's SQL with lines replaced; each line must be there, so a wrong edit fails loudly."""
+    for old, new in edits:
+        if old not in sql:
+            raise ValueError(f"view SQL lacks {old!r}")
+        sql = sql.replace(old, new)
+    return sql
+
+
+PAPER_SUMMARY_V3_SQL = _edited(
+    PAPER_SUMMARY_V2_SQL,
+    (
+        "  p.tldr,\n",
+        "  coalesce(p.tldr, m.text) AS tldr,\n"
+        "  CASE WHEN p.tldr IS NOT NULL THEN 'authors' ELSE m.source END AS tldr_source,\n",
+    ),
+    (
+        "  p.code_url,\n",
+        "  p.code_url,\n"
+        "  (SELECT count(*) FROM code_links c WHERE c.forum_id = p.forum_id AND c.kind = 'repository')\n"
+        "    AS code_repositories,\n"
+        "  x.arxiv_id,\n"
+        "  x.abs_url AS arxiv_url,\n",
+    ),
+    (
+        "LEFT JOIN authors a ON a.author_id = fa.author_id\n",
+        "LEFT JOIN authors a ON a.author_id = fa.author_id\n"
+        "LEFT JOIN arxiv_links x ON x.forum_id = p.forum_id AND x.status = 'matched'\n"
+        "LEFT JOIN machine_tldrs m ON m.forum_id = p.forum_id\n",
+    ),
+)
+
+
+def _v3_links(db: sqlite_utils.Database) -> None:
+    """arXiv links, code links, machine-written TL;DRs, and the raw answers they come from."""
+    db.execute("""
+        CREATE TABLE arxiv_links (
+          forum_id TEXT PRIMARY KEY REFERENCES papers(forum_id) ON DELETE CASCADE,
+          status TEXT NOT NULL,
+          method TEXT,
+          arxiv_id TEXT,
+          version INTEGER,
+          title TEXT,
+          published TEXT,
+          updated TEXT,
+          primary_category TEXT,
+          categories TEXT,
+          abs_url TEXT,
+          pdf_url TEXT,
+          comment TEXT,
+          journal_ref TEXT,
+          doi TEXT,
+          score REAL,
+          author_overlap INTEGER,
+          in_window INTEGER,
+          best_candidate TEXT,
+          reasons TEXT,
+          checked_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE raw_arxiv_feeds (
+          feed_key TEXT PRIMARY KEY,
+          params TEXT NOT NULL,
+          fetched_at TEXT NOT NULL,
+          xml TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE code_links (
+          forum_id TEXT NOT NULL REFERENCES papers(forum_id) ON DELETE CASCADE,
+          url TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          platform TEXT,
+          source TEXT NOT NULL,
+          official INTEGER NOT NULL,
+          first_seen_at TEXT NOT NULL,
+          seen_at TEXT NOT NULL,
+          PRIMARY KEY (forum_id, url)
+        )""")
+    db.execute("""
+        CREATE TABLE raw_code_answers (
+          source TEXT NOT NULL,
+          arxiv_id TEXT NOT NULL,
+          fetched_at TEXT NOT NULL,
+          json TEXT,
+          PRIMARY KEY (source, arxiv_id)
+        )""")
+    db.execute("""
+        CREATE TABLE machine_tldrs (
+          forum_id TEXT PRIMARY KEY REFERENCES papers(forum_id) ON DELETE CASCADE,
+          text TEXT NOT NULL,
+          source TEXT NOT NULL,
+          fetched_at TEXT NOT NULL
+        )""")
+    db.table("arxiv_links").create_index(["arxiv_id"])
+    db.table("code_links").create_index(["url"])
+    db.execute("DROP VIEW paper_summary")
+    db.create_view("paper_summary", PAPER_SUMMARY_V3_SQL)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people, _v3_links]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

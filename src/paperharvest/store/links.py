@@ -1,0 +1,143 @@
+"""save_* for what links papers outward: arXiv matches, code links, machine-written TL;DRs, and the raw
+answers (arXiv feeds, code-API JSON) they were read from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from paperharvest.models import CodeLinkCandidate, MatchResult
+from paperharvest.store.save import sha256
+
+
+def papers_to_link(db: sqlite_utils.Database, venue_key: str, retry_before: datetime) -> list[dict[str, Any]]:
+    """The venue's papers never linked to arXiv, or unmatched and last tried before `retry_before`:
+    forum id, title, abstract, raw note JSON and authors in order."""
+    rows = db.execute(
+        """SELECT p.forum_id, p.title, n.json,
+             (SELECT json_group_array(name) FROM
+                (SELECT coalesce(pa.name, '') AS name FROM paper_authors pa
+                 WHERE pa.forum_id = p.forum_id ORDER BY pa.position)) AS authors
+           FROM papers p
+           JOIN raw_notes n ON n.note_id = p.forum_id
+           LEFT JOIN arxiv_links x ON x.forum_id = p.forum_id
+           WHERE p.venue = ? AND (x.forum_id IS NULL OR (x.status = 'unmatched' AND x.checked_at < ?))
+           ORDER BY p.forum_id""",
+        [venue_key, retry_before.isoformat()],
+    ).fetchall()
+    return [{"forum_id": r[0], "title": r[1], "note": json.loads(r[2]), "authors": json.loads(r[3])} for r in rows]
+
+
+def save_arxiv_feed(db: sqlite_utils.Database, params: Mapping[str, str], xml: str, fetched_at: datetime) -> None:
+    text = json.dumps(dict(params), sort_keys=True)
+    db.execute(
+        """INSERT INTO raw_arxiv_feeds (feed_key, params, fetched_at, xml) VALUES (?, ?, ?, ?)
+           ON CONFLICT(feed_key) DO UPDATE SET fetched_at = excluded.fetched_at, xml = excluded.xml""",
+        [sha256(text), text, fetched_at.isoformat(), xml],
+    )
+
+
+def save_arxiv_links(
+    db: sqlite_utils.Database, results: Sequence[tuple[str, MatchResult]], checked_at: datetime
+) -> None:
+    """One match decision per paper, replacing the previous one."""
+    rows = []
+    for forum_id, result in results:
+        e = result.entry
+        rows.append(
+            (
+                forum_id,
+                result.status,
+                result.method,
+                e.arxiv_id if e else None,
+                e.version if e else None,
+                e.title if e else None,
+                e.published.isoformat() if e else None,
+                e.updated.isoformat() if e else None,
+                e.primary_category if e else None,
+                json.dumps(e.categories) if e else None,
+                e.abs_url if e else None,
+                e.pdf_url if e else None,
+                e.comment if e else None,
+                e.journal_ref if e else None,
+                e.doi if e else None,
+                result.score,
+                result.author_overlap,
+                None if result.in_window is None else int(result.in_window),
+                result.best_arxiv_id,
+                json.dumps(result.reasons),
+                checked_at.isoformat(),
+            )
+        )
+    with db.atomic():
+        db.conn.executemany(
+            f"INSERT OR REPLACE INTO arxiv_links VALUES ({', '.join('?' * 21)})",
+            rows,
+        )
+
+
+def linked_papers(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, str | None, str]]:
+    """(forum id, arXiv id, arXiv comment, raw note JSON) of the venue's papers: arXiv id and comment are None
+    for papers not linked to arXiv."""
+    rows = db.execute(
+        """SELECT p.forum_id, x.arxiv_id, x.comment, n.json FROM papers p
+           JOIN raw_notes n ON n.note_id = p.forum_id
+           LEFT JOIN arxiv_links x ON x.forum_id = p.forum_id AND x.status = 'matched'
+           WHERE p.venue = ? ORDER BY p.forum_id""",
+        [venue_key],
+    ).fetchall()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def save_code_answer(
+    db: sqlite_utils.Database, source: str, arxiv_id: str, payload: Mapping[str, Any] | None, at: datetime
+) -> None:
+    db.execute(
+        """INSERT INTO raw_code_answers (source, arxiv_id, fetched_at, json) VALUES (?, ?, ?, ?)
+           ON CONFLICT(source, arxiv_id) DO UPDATE SET fetched_at = excluded.fetched_at, json = excluded.json""",
+        [source, arxiv_id, at.isoformat(), None if payload is None else json.dumps(payload, ensure_ascii=False)],
+    )
+
+
+def stored_code_answers(db: sqlite_utils.Database) -> dict[tuple[str, str], dict[str, Any] | None]:
+    rows = db.execute("SELECT source, arxiv_id, json FROM raw_code_answers").fetchall()
+    return {(r[0], r[1]): (json.loads(r[2]) if r[2] else None) for r in rows}
+
+
+def save_code_links(
+    db: sqlite_utils.Database, forum_id: str, links: Sequence[CodeLinkCandidate], seen_at: datetime
+) -> None:
+    """Replace a paper's code links, keeping when each URL was first seen."""
+    stamp = seen_at.isoformat()
+    first_seen = dict(db.execute("SELECT url, first_seen_at FROM code_links WHERE forum_id = ?", [forum_id]).fetchall())
+    db.execute("DELETE FROM code_links WHERE forum_id = ?", [forum_id])
+    db.conn.executemany(
+        """INSERT INTO code_links (forum_id, url, kind, platform, source, official, first_seen_at, seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                forum_id,
+                link.url,
+                link.kind,
+                link.platform,
+                link.source,
+                int(link.official),
+                first_seen.get(link.url, stamp),
+                stamp,
+            )
+            for link in links
+        ],
+    )
+
+
+def save_machine_tldr(db: sqlite_utils.Database, forum_id: str, text: str, source: str, at: datetime) -> None:
+    db.execute(
+        """INSERT INTO machine_tldrs (forum_id, text, source, fetched_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT(forum_id) DO UPDATE SET text = excluded.text, source = excluded.source,
+             fetched_at = excluded.fetched_at""",
+        [forum_id, text, source, at.isoformat()],
+    )
