@@ -96,3 +96,26 @@ def test_run_lock_excludes_a_second_holder(tmp_path: Path) -> None:
         pass
     with run_lock(path):  # released: can be taken again
         pass
+
+
+def test_a_version_1_database_migrates_with_its_data(tmp_path: Path) -> None:
+    from paperharvest.store.schema import MIGRATIONS
+
+    db = open_db(tmp_path / "old.db")
+    with db.atomic():
+        MIGRATIONS[0](db)
+        db.execute("PRAGMA user_version = 1")
+    save_venue(db, VENUE)
+    db.execute(
+        "INSERT INTO papers (forum_id, venue, title, status, invitation) VALUES ('F1', 'iclr2020', 'T', 'rejected', ?)",
+        [BLIND],
+    )
+    db.execute("INSERT INTO authors (author_id, name, email_domain) VALUES ('a@x.org', 'Ann', 'x.org')")
+    db.execute("INSERT INTO paper_authors (forum_id, position, author_id, name) VALUES ('F1', 1, 'a@x.org', 'Ann')")
+    ensure_db_shape(db)
+    assert schema_version(db) == SCHEMA_VERSION
+    assert db.execute("SELECT preferred_name, resolution FROM authors").fetchall() == [("Ann", "pending")]
+    assert db.execute("SELECT alias, author_id FROM author_aliases").fetchall() == [("a@x.org", "a@x.org")]
+    assert db.execute("SELECT listed_id FROM paper_authors").fetchall() == [("a@x.org",)]
+    summary = db.execute("SELECT title, first_author, arxiv_id, tldr_source FROM paper_summary").fetchall()
+    assert summary == [("T", "Ann", None, None)]

@@ -14,7 +14,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -302,12 +302,11 @@ def stage_code(run: Run) -> dict[str, Any]:
     """Code links from the notes, the arXiv comments and, where enabled, the Hugging Face and
     paperswithcode APIs; Hugging Face's AI summary stands in for a missing TL;DR, marked as machine-written."""
     venue, settings = run.venue, run.settings
-    papers = linked_papers(run.db, venue.key)
-    counts: Counter[str] = Counter(papers=len(papers))
+    counts: Counter[str] = Counter()
     apis = settings.enabled_code_apis
     if apis:
         known = stored_code_answers(run.db)
-        wanted = sorted({arxiv_id for _, arxiv_id, _, _ in papers if arxiv_id})
+        wanted = sorted({arxiv_id for _, arxiv_id, _, _ in linked_papers(run.db, venue.key) if arxiv_id})
         session = run.network.session()
         hf = settings.hf_api_url if "huggingface" in apis else None
         pwc = settings.pwc_api_url if "paperswithcode" in apis else None
@@ -320,10 +319,18 @@ def stage_code(run: Run) -> dict[str, Any]:
             with run.db.atomic():
                 save_code_answer(run.db, answer.source, answer.arxiv_id, answer.payload, run.network.now())
             counts[f"{answer.source}_answers"] += 1
-    answers = stored_code_answers(run.db)
-    now = run.network.now()
-    with run.db.atomic():
-        for forum_id, arxiv_id, comment, note_json in papers:
+    counts.update(derive_code_links(run.db, venue, run.network.now()))
+    return dict(counts)
+
+
+def derive_code_links(
+    db: sqlite_utils.Database, venue: VenueConfig, now: datetime, *, rederived: bool = False
+) -> Counter[str]:
+    """Every paper's code links, from what is stored: raw notes, arXiv comments and code-API answers."""
+    counts: Counter[str] = Counter()
+    answers = stored_code_answers(db)
+    with db.atomic():
+        for forum_id, arxiv_id, comment, note_json in linked_papers(db, venue.key):
             content = note_content(json.loads(note_json), venue)
             found = code_links_from_note(content, code_key=venue.fields.code)
             found += code_links_from_text(comment, source="arxiv-comment")
@@ -332,16 +339,16 @@ def stage_code(run: Run) -> dict[str, Any]:
                 hf_links, summary = code_links_from_hf(hf_answer)
                 found += hf_links
                 if summary and not clean_text(content.get(venue.fields.tldr or "")):
-                    save_machine_tldr(run.db, forum_id, summary, "huggingface", now)
+                    save_machine_tldr(db, forum_id, summary, "huggingface", now)
                     counts["machine_tldrs"] += 1
             pwc_answer = answers.get(("paperswithcode", arxiv_id or ""))
             if pwc_answer:
                 found += code_links_from_pwc(pwc_answer)
             links = merge_code_links(found)
-            save_code_links(run.db, forum_id, links, now)
+            save_code_links(db, forum_id, links, now, rederived=rederived)
             counts["links"] += len(links)
             counts["repositories"] += sum(1 for link in links if link.kind == "repository")
-    return dict(counts)
+    return counts
 
 
 STAGES: dict[str, Callable[[Run], dict[str, Any]]] = {
@@ -424,4 +431,11 @@ def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key
         for url, final_url, html, fetched_at in db.execute(pages).fetchall():
             save_homepage_socials(db, url, extract_socials(html, final_url or url), fetched_at)
             done["homepages"] += 1
+    harvested = [key for (key,) in db.execute("SELECT key FROM venues WHERE last_harvested_at IS NOT NULL")]
+    for key in harvested:
+        if key in venues and (venue_key is None or key == venue_key):
+            stamp = db.execute("SELECT last_harvested_at FROM venues WHERE key = ?", [key]).fetchone()[0]
+            done["code_links"] += derive_code_links(db, venues[key], datetime.fromisoformat(stamp), rederived=True)[
+                "links"
+            ]
     return dict(done)

@@ -109,16 +109,27 @@ def stored_code_answers(db: sqlite_utils.Database) -> dict[tuple[str, str], dict
 
 
 def save_code_links(
-    db: sqlite_utils.Database, forum_id: str, links: Sequence[CodeLinkCandidate], seen_at: datetime
+    db: sqlite_utils.Database,
+    forum_id: str,
+    links: Sequence[CodeLinkCandidate],
+    seen_at: datetime,
+    *,
+    rederived: bool = False,
 ) -> None:
-    """Replace a paper's code links, keeping when each URL was first seen."""
+    """Replace a paper's code links, keeping when each URL was first seen. `rederived` (a rebuild, which
+    sees nothing new upstream) also keeps when each was last seen."""
     stamp = seen_at.isoformat()
-    first_seen = dict(db.execute("SELECT url, first_seen_at FROM code_links WHERE forum_id = ?", [forum_id]).fetchall())
+    seen = {
+        url: (first, last)
+        for url, first, last in db.execute(
+            "SELECT url, first_seen_at, seen_at FROM code_links WHERE forum_id = ?", [forum_id]
+        ).fetchall()
+    }
     db.execute("DELETE FROM code_links WHERE forum_id = ?", [forum_id])
-    db.conn.executemany(
-        """INSERT INTO code_links (forum_id, url, kind, platform, source, official, first_seen_at, seen_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
+    rows = []
+    for link in links:
+        first, last = seen.get(link.url, (stamp, stamp))
+        rows.append(
             (
                 forum_id,
                 link.url,
@@ -126,11 +137,14 @@ def save_code_links(
                 link.platform,
                 link.source,
                 int(link.official),
-                first_seen.get(link.url, stamp),
-                stamp,
+                first,
+                last if rederived else stamp,
             )
-            for link in links
-        ],
+        )
+    db.conn.executemany(
+        """INSERT INTO code_links (forum_id, url, kind, platform, source, official, first_seen_at, seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        rows,
     )
 
 
