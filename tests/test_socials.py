@@ -70,6 +70,12 @@ SAME_ACCOUNT = [
         "https://www.linkedin.com/in/jane-doe-42",
     ),
     ("https://m.linkedin.com/in/jane-doe-42", "linkedin", "jane-doe-42", "https://www.linkedin.com/in/jane-doe-42"),
+    (
+        "https://www.linkedin.com/in/jane-doe-42/recent-activity/all/",
+        "linkedin",
+        "jane-doe-42",
+        "https://www.linkedin.com/in/jane-doe-42",
+    ),
     ("linkedin.com/in/JANE-DOE-42", "linkedin", "jane-doe-42", "https://www.linkedin.com/in/jane-doe-42"),
     (
         "https://www.linkedin.com/in/andr%C3%A9-silva",
@@ -207,7 +213,6 @@ NOT_PROFILES = [
     "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fexample.edu",
     "https://www.linkedin.com/pulse/scaling-retrieval-jane-doe/",
     "https://www.linkedin.com/in/",
-    "https://www.linkedin.com/in/jane-doe-42/recent-activity/all/",
     "https://lnkd.in/e3AbCdE",
     # Bluesky: posts, intents, search, handles that are not domains
     "https://bsky.app/profile/jane.bsky.social/post/3kq2abcxyz22a",
@@ -339,6 +344,8 @@ def test_nested_redirect_wrappers_are_not_followed_forever() -> None:
         "<p>Follow me @jdoe_ml on Twitter!</p>",
         "<p>I am @jdoe_ml on X.</p>",
         "<p>Twitter\uff1a@jdoe_ml</p>",
+        "<p>X \u2013 @jdoe_ml</p>",
+        "<p>Twitter - @jdoe_ml</p>",
         "<p>Suivez-moi sur Twitter : @jdoe_ml</p>",
     ],
 )
@@ -482,6 +489,18 @@ def test_a_byte_order_mark_wins_over_the_meta_label() -> None:
         assert [link.handle for link in extract_socials(html.encode(encoding), PAGE_URL)] == ["andr\u00e9-silva"]
 
 
+def test_latin1_labels_are_read_as_windows_1252() -> None:
+    # 0x96 is an en dash in windows-1252 and an invisible control character in ISO 8859-1.
+    data = b'<meta charset="iso-8859-1"><p>Twitter \x96 @jdoe_ml</p>'
+    assert [link.handle for link in extract_socials(data, PAGE_URL)] == ["jdoe_ml"]
+
+
+@pytest.mark.parametrize("section", ["<![foo[ bar ]]>", "<![ x [ y ]]>", "<![if !supportLists]>"])
+def test_marked_sections_html_parser_rejects_are_read_as_bogus_comments(section: str) -> None:
+    html = page(f'{section}<a href="https://github.com/jdoe">GitHub</a><![endif]>')
+    assert accounts(extract_socials(html, PAGE_URL)) == {("github", "jdoe", "high")}
+
+
 def test_corpus_is_large_small_and_fully_labelled() -> None:
     on_disk = sorted(path.name for path in HOMEPAGES.glob("*.html"))
     assert on_disk == PAGES
@@ -541,7 +560,7 @@ def junk_html(size: int, seed: int) -> str:
         draw = rng.random()
         if draw < 0.0001:
             part = rng.choice(unclosed)
-        elif draw < 0.2:
+        elif draw < 0.05:
             part = rng.choice(fragments)
         else:
             part = rng.choice(words) + " "

@@ -35,7 +35,6 @@ from tests.helpers import rows, scalar
 
 ENV_PREFIXES = ("OPENREVIEW_", "PAPERHARVEST_")
 GITHUB_REPO = re.compile(r"^https://github\.com/[^/]+/[^/]+$")
-LINK_COLUMNS = "forum_id, status, method, arxiv_id, version, published, categories, abs_url, pdf_url, best_candidate"
 
 
 def fetch(db: Path, stages: str) -> int:
@@ -181,7 +180,8 @@ def seed_full_venue(notes: list[dict[str, Any]]) -> Seeds:
         content, forum = note["content"], note["id"]
         title, authors = content["title"], list(content["authors"])
         key = h(forum)
-        on_arxiv = key % 100 < 41 or title in ARXIV_SPELLING
+        # 43 in 100, plus the hard titles: 1,067 papers, 41% of 2,594 (api-facts: ~41% of ICLR 2020 on arXiv).
+        on_arxiv = key % 100 < 43 or title in ARXIV_SPELLING
         if on_arxiv:
             month = 1 + key % 9
             version = 1 + (key >> 4) % 3
@@ -234,7 +234,9 @@ def seeds(venue_notes: list[dict[str, Any]]) -> Seeds:
 
 @pytest.fixture(scope="module")
 def notes_db(
-    full_venue: dict[str, list[dict[str, Any]]], module_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    full_venue: dict[str, list[dict[str, Any]]],
+    module_env: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     """The full venue's notes, harvested once."""
     db = tmp_path_factory.mktemp("arxiv-notes") / "notes.db"
@@ -406,9 +408,7 @@ def test_a_second_run_asks_arxiv_nothing_then_retries_only_unmatched(
 # ---- 5, 6. code links on the full venue -----------------------------------------------------------------------
 
 
-def test_full_venue_code_links_are_canonical(
-    coded: Path, shared_data: Path, venue_notes: list[dict[str, Any]]
-) -> None:
+def test_full_venue_code_links_are_canonical(coded: Path, shared_data: Path, venue_notes: list[dict[str, Any]]) -> None:
     repositories = rows(coded, "SELECT url FROM code_links WHERE kind = 'repository' AND platform = 'github'")
     assert repositories
     assert [u for (u,) in repositories if not GITHUB_REPO.match(u)] == []
@@ -438,7 +438,8 @@ def test_full_venue_code_links_are_canonical(
 
 def test_full_venue_arxiv_comment_links(coded: Path, seeds: Seeds) -> None:
     stored = {
-        f: (u, k, s, o) for f, u, k, s, o in rows(coded, "SELECT forum_id, url, kind, source, official FROM code_links")
+        f: (u, k, s, o)
+        for f, u, k, s, o in rows(coded, "SELECT forum_id, url, kind, source, official FROM code_links")
         if s == "arxiv-comment"
     }
     assert seeds.comment_code
@@ -526,9 +527,7 @@ def test_explicit_ids_are_looked_up_and_confirmed(tmp_path: Path, fake_env: Any)
     # 8: cites somebody else's paper (that of paper 1); its own preprint is found by title.
     notes[8]["content"]["abstract"] += " We build on https://arxiv.org/pdf/1909.10001."
     extra = [
-        make_entry(
-            "1703.01234", notes[3]["content"]["title"], notes[3]["content"]["authors"], "2017-03-03T00:00:00Z"
-        ),
+        make_entry("1703.01234", notes[3]["content"]["title"], notes[3]["content"]["authors"], "2017-03-03T00:00:00Z"),
         make_entry("1810.04805", notes[6]["content"]["title"], ["Jacob Devlin", "Ming-Wei Chang"], "2018-10-11"),
     ]
     db = tmp_path / "x.db"
@@ -557,11 +556,6 @@ def test_explicit_ids_are_looked_up_and_confirmed(tmp_path: Path, fake_env: Any)
     assert last_counts(db)["arxiv"]["matched"] == len(wanted)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stage_arxiv never decides a paper whose title has nothing searchable (build_title_query leaves it "
-    "out of every batch): it gets no arxiv_links row, is not counted, and is picked up again on every run",
-)
 def test_a_title_with_nothing_searchable_is_recorded_unmatched(tmp_path: Path, fake_env: Any) -> None:
     venue = copy.deepcopy(load_sample_venue())
     note = next(n for ns in venue.values() for n in ns if n["number"] == 3)
@@ -597,7 +591,9 @@ def test_persistent_503_exits_4_naming_arxiv_and_keeps_earlier_links(
     with FakeArxiv(sample_arxiv_entries()) as arxiv:
         arxiv.inject(fa.server_error(503, times=None))
         # Unmatched papers are due again at once, so this run has to ask arXiv.
-        assert run_arxiv(sample_db, arxiv, fake_env, PAPERHARVEST_ARXIV_RETRY_DAYS="0", PAPERHARVEST_MAX_RETRIES="2") == 4
+        assert (
+            run_arxiv(sample_db, arxiv, fake_env, PAPERHARVEST_ARXIV_RETRY_DAYS="0", PAPERHARVEST_MAX_RETRIES="2") == 4
+        )
         assert len(arxiv_requests(arxiv)) == 3
     err = capsys.readouterr().err
     assert "arXiv" in err and "503" in err
@@ -627,11 +623,11 @@ def test_the_400_error_feed_exits_5(sample_db: Path, fake_env: Any, capsys: pyte
     assert links(sample_db) == {}
 
 
-FLOODED = 9  # the sample paper whose title 210 older papers contain
+FLOODED = 8  # a sample paper on arXiv whose title 210 older papers contain
 
 
 def flooded_arxiv() -> FakeArxiv:
-    """The sample's arXiv plus 210 earlier in-window papers whose titles hold paper 9's: its batch's hits span
+    """The sample's arXiv plus 210 earlier in-window papers whose titles hold paper 8's: its batch's hits span
     two pages, and its own preprint, the latest, is on the second."""
     title = SAMPLE_BY_NUMBER[FLOODED]["content"]["title"]
     flood = [
@@ -646,7 +642,7 @@ def test_a_batch_over_one_page_is_paged(sample_db: Path, fake_env: Any) -> None:
         assert run_arxiv(sample_db, arxiv, fake_env) == 0
         starts = [r.query.get("start") for r in arxiv_requests(arxiv)]
     assert "200" in starts
-    assert links(sample_db)[sample_id(FLOODED)]["arxiv_id"] == "1909.10009"
+    assert links(sample_db)[sample_id(FLOODED)]["arxiv_id"] == "1909.10008"
 
 
 def test_an_empty_page_mid_pagination_is_asked_again(sample_db: Path, fake_env: Any) -> None:
@@ -656,7 +652,7 @@ def test_an_empty_page_mid_pagination_is_asked_again(sample_db: Path, fake_env: 
         starts = [r.query.get("start") for r in arxiv_requests(arxiv)]
     assert starts.count("200") == 2
     stored = links(sample_db)
-    assert stored[sample_id(FLOODED)]["arxiv_id"] == "1909.10009"
+    assert stored[sample_id(FLOODED)]["arxiv_id"] == "1909.10008"
     assert {f: r["arxiv_id"] for f, r in stored.items() if r["status"] == "matched"} == seeded_sample()
 
 
@@ -674,7 +670,7 @@ def test_an_empty_page_that_persists_is_a_clear_error(
 
 # ---- 5. code stage with the code APIs -----------------------------------------------------------------------
 
-HF = {
+HF: dict[str, dict[str, Any]] = {
     # paper 1 has an author TL;DR: its AI summary must not be used.
     "1909.10001": {
         "id": "1909.10001",
@@ -690,7 +686,7 @@ HF = {
     },
     "1909.10022": {"id": "1909.10022", "githubRepo": None, "ai_summary": "A machine summary of paper 22."},
 }
-PWC = {
+PWC: dict[str, dict[str, Any]] = {
     "1909.10004": {
         "id": "1909.10004",
         "repositories": [
@@ -698,7 +694,10 @@ PWC = {
             {"url": "https://github.com/Someone/Reimpl.git", "is_official": False},
         ],
     },
-    "1909.10028": {"id": "1909.10028", "repositories": [{"url": "https://gitlab.com/Bellini/CL-Rec", "is_official": True}]},
+    "1909.10028": {
+        "id": "1909.10028",
+        "repositories": [{"url": "https://gitlab.com/Bellini/CL-Rec", "is_official": True}],
+    },
 }
 
 
@@ -792,7 +791,9 @@ def test_rerunning_the_code_stage_keeps_first_seen(sample_linked: Path, fake_env
     db = sample_linked
     with FakeCodeApis(HF, PWC) as apis:
         assert run_code(db, apis, fake_env) == 0
-        first = {(f, u): (a, b) for f, u, a, b in rows(db, "SELECT forum_id, url, first_seen_at, seen_at FROM code_links")}
+        first = {
+            (f, u): (a, b) for f, u, a, b in rows(db, "SELECT forum_id, url, first_seen_at, seen_at FROM code_links")
+        }
         asked = apis.count()
         assert run_code(db, apis, fake_env) == 0
         # Answers already stored are not asked for again.
@@ -811,3 +812,24 @@ def test_summary_of_a_matched_sample_paper(sample_linked: Path, fake_env: Any) -
     )[0]
     # Paper 1: its code field and its arXiv comment name one repository each.
     assert (arxiv_id, url, repos) == ("1909.10001", "https://arxiv.org/abs/1909.10001v1", 2)
+
+
+def test_one_enabled_source_is_not_asked_again(sample_linked: Path, fake_env: Any) -> None:
+    db = sample_linked
+    with FakeCodeApis(HF, PWC) as apis:
+        assert run_code(db, apis, fake_env, enabled="huggingface") == 0
+        assert (apis.count("hf"), apis.count("pwc")) == (len(seeded_sample()), 0)
+        assert run_code(db, apis, fake_env, enabled="huggingface") == 0
+        assert apis.count("hf") == len(seeded_sample())
+
+
+def test_after_a_dead_source_only_that_source_is_asked_again(sample_linked: Path, fake_env: Any) -> None:
+    db = sample_linked
+    with FakeCodeApis(HF, PWC) as apis:
+        apis.inject(fc.server_error(503, api="pwc", times=None))
+        assert run_code(db, apis, fake_env) == 0
+    with FakeCodeApis(HF, PWC) as apis:
+        assert run_code(db, apis, fake_env) == 0
+        # Papers with Code is back: it is asked about every paper, Hugging Face (all answered) about none.
+        assert (apis.count("pwc"), apis.count("hf")) == (len(seeded_sample()), 0)
+    assert scalar(db, "SELECT count(*) FROM code_links WHERE source = 'paperswithcode'") == 3

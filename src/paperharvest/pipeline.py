@@ -288,11 +288,16 @@ def stage_arxiv(run: Run) -> dict[str, Any]:
         counts.update(r.status for _, r in results)
         run.progress("arxiv", counts["explicit_id"] + counts["matched"] + counts["unmatched"], len(papers))
 
+    searched: set[int] = set()
     for indices, feed in search_titles(session, api, titles, pacer, submitted_years=window):
         if tuple(indices) != batch:
             decide()
             batch, candidates = tuple(indices), []
+            searched.update(indices)
         candidates.extend(keep(feed))
+    decide()
+    # Titles with nothing searchable in them (only symbols, say) are in no query: decided on what they cite.
+    batch, candidates = tuple(j for j in range(len(searching)) if j not in searched), []
     decide()
     counts["matched"] += counts.pop("explicit_id")
     return dict(counts)
@@ -308,17 +313,21 @@ def stage_code(run: Run) -> dict[str, Any]:
         known = stored_code_answers(run.db)
         wanted = sorted({arxiv_id for _, arxiv_id, _, _ in linked_papers(run.db, venue.key) if arxiv_id})
         session = run.network.session()
-        hf = settings.hf_api_url if "huggingface" in apis else None
-        pwc = settings.pwc_api_url if "paperswithcode" in apis else None
-        todo = [a for a in wanted if ("huggingface", a) not in known or ("paperswithcode", a) not in known]
-        for answer in fetch_code_apis(session, hf_base=hf, pwc_base=pwc, arxiv_ids=todo):
-            if answer.error:
-                log.warning("code links: %s does not answer (%s); skipped for this run", answer.source, answer.error)
-                counts[f"{answer.source}_unavailable"] += 1
+        for source in ("huggingface", "paperswithcode"):
+            if source not in apis:
                 continue
-            with run.db.atomic():
-                save_code_answer(run.db, answer.source, answer.arxiv_id, answer.payload, run.network.now())
-            counts[f"{answer.source}_answers"] += 1
+            # Each source is asked only what it has not answered yet, one source at a time.
+            todo = [a for a in wanted if (source, a) not in known]
+            hf = settings.hf_api_url if source == "huggingface" else None
+            pwc = settings.pwc_api_url if source == "paperswithcode" else None
+            for answer in fetch_code_apis(session, hf_base=hf, pwc_base=pwc, arxiv_ids=todo):
+                if answer.error:
+                    log.warning("code links: %s does not answer (%s); skipped for this run", source, answer.error)
+                    counts[f"{source}_unavailable"] += 1
+                    continue
+                with run.db.atomic():
+                    save_code_answer(run.db, answer.source, answer.arxiv_id, answer.payload, run.network.now())
+                counts[f"{source}_answers"] += 1
     counts.update(derive_code_links(run.db, venue, run.network.now()))
     return dict(counts)
 
