@@ -144,40 +144,43 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.create_view("paper_summary", PAPER_SUMMARY_SQL)
 
 
-PAPER_SUMMARY_V2_SQL = """
-SELECT
-  p.forum_id,
-  p.venue,
-  p.number,
-  p.title,
-  p.status,
-  p.presentation,
-  p.decision,
-  round(avg(r.rating), 2) AS mean_rating,
-  min(r.rating) AS min_rating,
-  max(r.rating) AS max_rating,
-  count(r.rating) AS rating_count,
-  p.tldr,
-  p.code_url,
-  fa.name AS first_author,
-  fa.author_id AS first_author_id,
-  a.institution AS first_author_institution,
-  a.position AS first_author_position,
-  (SELECT url FROM author_links l WHERE l.author_id = fa.author_id AND l.kind = 'homepage' LIMIT 1)
-    AS first_author_homepage,
-  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'x'
-     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_x,
-  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'github'
-     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_github,
-  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = 'linkedin'
-     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1) AS first_author_linkedin,
-  'https://openreview.net/forum?id=' || p.forum_id AS openreview_url
-FROM papers p
-LEFT JOIN reviews r ON r.forum_id = p.forum_id
-LEFT JOIN paper_authors fa ON fa.forum_id = p.forum_id AND fa.position = 1
-LEFT JOIN authors a ON a.author_id = fa.author_id
-GROUP BY p.forum_id
-"""
+def _edited(sql: str, *edits: tuple[str, str]) -> str:
+    """A view's SQL with lines replaced; each line must be there, so a wrong edit fails loudly."""
+    for old, new in edits:
+        if old not in sql:
+            raise ValueError(f"view SQL lacks {old!r}")
+        sql = sql.replace(old, new)
+    return sql
+
+
+def _best_social(platform: str) -> str:
+    """A view column: the person's account on `platform`, high confidence first, then profile links."""
+    return (
+        f"  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = '{platform}'\n"
+        f"     ORDER BY s.confidence = 'high' DESC, s.source = 'openreview_profile' DESC LIMIT 1)"
+        f" AS first_author_{platform},\n"
+    )
+
+
+PAPER_SUMMARY_V2_SQL = _edited(
+    PAPER_SUMMARY_SQL,
+    (
+        "  (SELECT pa.name FROM paper_authors pa WHERE pa.forum_id = p.forum_id ORDER BY pa.position LIMIT 1)\n"
+        "    AS first_author,\n",
+        "  fa.name AS first_author,\n"
+        "  fa.author_id AS first_author_id,\n"
+        "  a.institution AS first_author_institution,\n"
+        "  a.position AS first_author_position,\n"
+        "  (SELECT url FROM author_links l WHERE l.author_id = fa.author_id AND l.kind = 'homepage' LIMIT 1)\n"
+        "    AS first_author_homepage,\n" + "".join(_best_social(platform) for platform in ("x", "github", "linkedin")),
+    ),
+    (
+        "LEFT JOIN reviews r ON r.forum_id = p.forum_id\n",
+        "LEFT JOIN reviews r ON r.forum_id = p.forum_id\n"
+        "LEFT JOIN paper_authors fa ON fa.forum_id = p.forum_id AND fa.position = 1\n"
+        "LEFT JOIN authors a ON a.author_id = fa.author_id\n",
+    ),
+)
 
 
 def _v2_people(db: sqlite_utils.Database) -> None:
@@ -261,15 +264,6 @@ def _v2_people(db: sqlite_utils.Database) -> None:
     db.table("authors").create_index(["resolution"])
     db.execute("DROP VIEW paper_summary")
     db.create_view("paper_summary", PAPER_SUMMARY_V2_SQL)
-
-
-def _edited(sql: str, *edits: tuple[str, str]) -> str:
-    """A view's SQL with lines replaced; each line must be there, so a wrong edit fails loudly."""
-    for old, new in edits:
-        if old not in sql:
-            raise ValueError(f"view SQL lacks {old!r}")
-        sql = sql.replace(old, new)
-    return sql
 
 
 PAPER_SUMMARY_V3_SQL = _edited(
