@@ -207,14 +207,24 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     _print_table(by_status, ["status", "presentation", "papers"])
     top = list(
         db.query(
-            """SELECT mean_rating, rating_count AS reviews, status, presentation, title FROM paper_summary
+            """SELECT mean_rating, rating_count AS reviews, coalesce(presentation, status) AS outcome,
+                 substr(title, 1, 60) AS title, first_author, first_author_x, arxiv_id FROM paper_summary
            WHERE venue = ? AND rating_count > 0
            ORDER BY mean_rating DESC, rating_count DESC, forum_id LIMIT ?""",
             [venue.key, args.top],
         )
     )
     print(f"\ntop {len(top)} papers by mean rating:")
-    _print_table(top, ["mean_rating", "reviews", "status", "presentation", "title"])
+    _print_table(top, ["mean_rating", "reviews", "outcome", "title", "first_author", "first_author_x", "arxiv_id"])
+    linked = db.execute(
+        """SELECT count(*), sum(arxiv_id IS NOT NULL), sum(code_repositories > 0), sum(first_author_x IS NOT NULL)
+           FROM paper_summary WHERE venue = ?""",
+        [venue.key],
+    ).fetchone()
+    print(
+        f"\n{linked[1] or 0} of {linked[0]} papers linked to arXiv, {linked[2] or 0} with a code repository, "
+        f"{linked[3] or 0} with the first author's X account"
+    )
     return 0
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
+import unicodedata
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -48,26 +50,37 @@ def load_sample_profiles() -> list[dict[str, Any]]:
     return profiles
 
 
+def _slug(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]+", "_", folded.lower()).strip("_")
+
+
 def sample_homepages() -> dict[str, Page]:
-    """Each profile homepage gets a page of the homepage corpus; three get the failures a crawl meets."""
-    urls = sorted(
-        {
-            url.strip()
-            for profile in load_sample_profiles()
-            if (url := (profile.get("content") or {}).get("homepage")) and url.strip()
-        }
-    )
+    """Each profile homepage gets a page of the homepage corpus: the page written for that person where the
+    corpus has one, else the next unclaimed page; three get the failures a crawl meets."""
+    homepages: dict[str, str] = {}
+    for profile in load_sample_profiles():
+        content = profile.get("content") or {}
+        url = (content.get("homepage") or "").strip()
+        names = [n.get("fullname") or "" for n in content.get("names") or []]
+        if url:
+            homepages.setdefault(url, _slug(names[0]) if names else "")
     failures = [
         Page(status=302, headers={"Location": "http://10.9.8.7/internal"}),  # must be blocked
         Page(b"<html><title>Not Found</title></html>", status=404),
         Page(b"%PDF-1.4 a CV, not a homepage", content_type="application/pdf"),
     ]
-    pages = cycle(sorted(HOMEPAGES.glob("*.html")))
+    corpus = sorted(HOMEPAGES.glob("*.html"))
+    own = {url: page for url, slug in homepages.items() for page in corpus if slug and page.stem.endswith(slug)}
+    spare = cycle([page for page in corpus if page not in own.values()])
     routes: dict[str, Page] = {}
-    for index, url in enumerate(urls):
+    for index, url in enumerate(sorted(homepages)):
         parts = urlsplit(url)
         key = (parts.hostname or "") + (parts.path or "/")
-        routes[key] = failures[index] if index < len(failures) else Page(next(pages).read_bytes())
+        if index < len(failures):
+            routes[key] = failures[index]
+        else:
+            routes[key] = Page((own.get(url) or next(spare)).read_bytes())
     return routes
 
 
