@@ -16,23 +16,29 @@ arrival time, and the most requests ever in flight at once is kept, so tests can
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import re
-import socket
-import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal, TypeAlias
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from paperharvest.models import ArxivEntry
+from tests.fakes.http_fake import (
+    HTML_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
+    Answer,
+    FakeHandler,
+    FaultyServer,
+    RouteFault,
+    RouteMatch,
+    lowered_headers,
+    path_and_query,
+)
 
 __all__ = [
     "ATOM_CONTENT_TYPE",
@@ -56,8 +62,6 @@ __all__ = [
 
 QUERY_PATH = "/api/query"
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
-TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 MAX_RESULTS_PER_CALL = 2000
 SCHEME = "http://arxiv.org/schemas/atom"
 
@@ -397,11 +401,11 @@ class Request:
     fault: Fault | None = None
 
 
-MatchSpec: TypeAlias = Mapping[str, str | bool] | Callable[[Request], bool]
+MatchSpec: TypeAlias = RouteMatch[Request]
 
 
 @dataclass
-class Fault:
+class Fault(RouteFault[Request]):
     """A misbehaviour applied to the next `times` requests that match `method`, `path` and `match`.
 
     `status=None` answers normally after `stall_seconds` (optionally `truncate`d, or with no entries when
@@ -411,35 +415,7 @@ class Fault:
     """
 
     path: str = QUERY_PATH
-    method: str | None = "GET"
-    status: int | None = None
-    body: bytes | str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str | None = None
-    times: int | None = 1
-    stall_seconds: float = 0.0
-    truncate: bool = False
-    drop_connection: bool = False
     empty: Literal["feed", "page"] | None = None
-    match: MatchSpec | None = None
-
-    def matches(self, request: Request) -> bool:
-        if self.method is not None and request.method != self.method.upper():
-            return False
-        if request.path != self.path:
-            return False
-        if self.match is None:
-            return True
-        if callable(self.match):
-            return bool(self.match(request))
-        for name, wanted in self.match.items():
-            if wanted is True and name not in request.query:
-                return False
-            if wanted is False and name in request.query:
-                return False
-            if isinstance(wanted, str) and request.query.get(name) != wanted:
-                return False
-        return True
 
 
 def _fault(base: Fault, times: int | None, match: MatchSpec | None) -> Fault:
@@ -502,65 +478,27 @@ def truncated(*, times: int | None = 1, match: MatchSpec | None = None) -> Fault
 # ---- server ---------------------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # stop() joins the handler threads itself, after unblocking them, instead of waiting on stalled ones.
-    block_on_close = False
-
-    def __init__(self, fake: FakeArxiv) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out or hang up mid-answer are expected here; a traceback on stderr is noise.
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "Apache"
     sys_version = ""
-    # An idle keep-alive connection must not pin a thread forever if a client leaks its session.
-    timeout = 60
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, threading.current_thread())
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.fake._untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self.server.fake._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake._handle(self, "POST")
+    do_GET = do_POST = FakeHandler.dispatch
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: bytes
-    content_type: str = ATOM_CONTENT_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
+def _bad_request(message: str) -> Answer:
+    return Answer(400, render_error_feed(message), ATOM_CONTENT_TYPE)
 
 
-def _bad_request(message: str) -> _Answer:
-    return _Answer(400, render_error_feed(message))
-
-
-class FakeArxiv:
+class FakeArxiv(FaultyServer[Request, Fault]):
     """The arXiv export API on 127.0.0.1:<free port>, serving `entries` (ArxivEntry or dicts for make_entry).
 
     `min_interval`, when set, answers 429 "Rate exceeded." to any request that arrives sooner than that
     many seconds after the previous one, as arXiv may; `delay` slows every answer down.
     """
+
+    handler_class = _Handler
+    thread_name = "fake-arxiv"
+    # arXiv labels what it sends as Atom, errors included, unless a fault says otherwise.
+    fault_content_type = ATOM_CONTENT_TYPE
 
     def __init__(
         self,
@@ -569,96 +507,23 @@ class FakeArxiv:
         min_interval: float | None = None,
         delay: float = 0.0,
     ) -> None:
+        super().__init__()
         built = [e if isinstance(e, ArxivEntry) else make_entry(**dict(e)) for e in entries]
         self._index = _Index(built)
         self._by_id = {e.arxiv_id: (position, e) for position, e in enumerate(built)}
         self.min_interval = min_interval
         self.delay = delay
-        self.requests: list[Request] = []
-        self.url = ""
         self.max_in_flight = 0
         self._in_flight = 0
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: dict[socket.socket, threading.Thread] = {}
 
     @property
     def query_url(self) -> str:
         return self.url + QUERY_PATH
 
-    # ---- lifecycle ---------------------------------------------------------------------------------------
-
-    def start(self) -> FakeArxiv:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-arxiv", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        with self._lock:
-            open_connections = list(self._connections.items())
-        # Keep-alive handlers block in recv(); shutting their sockets down lets them return and be joined.
-        for conn, _ in open_connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for _, handler_thread in open_connections:
-            if handler_thread is not threading.current_thread():
-                handler_thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeArxiv:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, thread: threading.Thread) -> None:
-        with self._lock:
-            self._connections[conn] = thread
-
-    def _untrack(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._connections.pop(conn, None)
-
     # ---- test helpers ------------------------------------------------------------------------------------
 
-    def inject(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def inject_all(self, faults: Iterable[Fault]) -> None:
-        for fault in faults:
-            self.inject(fault)
-
-    @property
-    def pending_faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
     def count(self, method: str = "GET", path: str = QUERY_PATH) -> int:
-        with self._lock:
-            return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
+        return self._count(lambda r: r.method == method.upper() and r.path == path)
 
     @property
     def request_times(self) -> list[float]:
@@ -668,85 +533,37 @@ class FakeArxiv:
 
     # ---- request handling --------------------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, method: str) -> None:
+    def _handle(self, handler: FakeHandler) -> None:
         arrived = time.monotonic()
-        split = urlsplit(handler.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        path, query = path_and_query(handler)
         length = int(handler.headers.get("Content-Length") or 0)
         if length:
             # The real API takes POSTed forms too; their fields join the URL's.
             query.update(parse_qsl(handler.rfile.read(length).decode("utf-8"), keep_blank_values=True))
-        headers = {k.lower(): v for k, v in handler.headers.items()}
+        headers = lowered_headers(handler)
         with self._lock:
             previous = self.requests[-1].at if self.requests else None
-            request = Request(method, split.path, query, headers, arrived)
-            self.requests.append(request)
-            fault = self._take_fault(request)
+            request = Request(handler.command, path, query, headers, arrived)
+            fault = self._record(request)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
-        request.fault = fault
         try:
-            self._answer(handler, request, fault, previous)
+            self._respond(handler, request, fault, lambda: self._answer(request, fault, previous), delay=self.delay)
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _answer(self, handler: _Handler, request: Request, fault: Fault | None, previous: float | None) -> None:
-        wait = self.delay + (fault.stall_seconds if fault else 0.0)
-        if wait > 0 and self._stopping.wait(wait):
-            self._drop(handler)
-            return
-        if fault is not None and fault.drop_connection:
-            self._drop(handler)
-            return
+    def _answer(self, request: Request, fault: Fault | None, previous: float | None) -> Answer:
+        # arXiv's own refusals come before the feed, so a fault that lets answers through leaves them alone.
         too_soon = self.min_interval is not None and previous is not None and request.at - previous < self.min_interval
-        if fault is not None and fault.status is not None:
-            body = fault.body.encode("utf-8") if isinstance(fault.body, str) else (fault.body or b"")
-            answer = _Answer(fault.status, body, fault.content_type or ATOM_CONTENT_TYPE, dict(fault.headers))
-        elif too_soon:
-            answer = _Answer(429, b"Rate exceeded.", TEXT_CONTENT_TYPE)
-        elif request.path != QUERY_PATH:
-            answer = _Answer(404, b"Not Found", TEXT_CONTENT_TYPE)
-        else:
-            answer = self._query(request.query, fault.empty if fault else None)
-            if fault is not None:
-                answer.headers.update(fault.headers)
-                if fault.truncate:
-                    answer.body = answer.body[: len(answer.body) // 2]
-        request.status = answer.status
-        self._send(handler, answer)
+        if too_soon:
+            return Answer(429, b"Rate exceeded.", TEXT_CONTENT_TYPE)
+        if request.path != QUERY_PATH:
+            return Answer(404, b"Not Found", TEXT_CONTENT_TYPE)
+        answer = self._query(request.query, fault.empty if fault is not None else None)
+        return fault.let_through(answer) if fault is not None else answer
 
-    def _take_fault(self, request: Request) -> Fault | None:
-        for i, fault in enumerate(self._faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        del self._faults[i]
-                return fault
-        return None
-
-    @staticmethod
-    def _drop(handler: _Handler) -> None:
-        handler.close_connection = True
-        with contextlib.suppress(OSError):
-            handler.connection.shutdown(socket.SHUT_RDWR)
-
-    @staticmethod
-    def _send(handler: _Handler, answer: _Answer) -> None:
-        try:
-            handler.send_response(answer.status)
-            handler.send_header("Content-Type", answer.content_type)
-            handler.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(answer.body)
-            handler.wfile.flush()
-        except OSError:
-            handler.close_connection = True
-
-    def _query(self, query: dict[str, str], empty: Literal["feed", "page"] | None) -> _Answer:
+    def _query(self, query: dict[str, str], empty: Literal["feed", "page"] | None) -> Answer:
         search_query = query.get("search_query", "")
         id_list = query.get("id_list", "")
         try:
@@ -810,7 +627,7 @@ class FakeArxiv:
         body = render_feed(
             page, total=total, start=start, items_per_page=max_results, search_query=search_query, id_list=id_list
         )
-        return _Answer(200, body)
+        return Answer(200, body, ATOM_CONTENT_TYPE)
 
 
 def _at_version(entry: ArxivEntry, version: int) -> ArxivEntry:

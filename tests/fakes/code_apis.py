@@ -16,16 +16,21 @@ has captured a real 429 or 5xx from either API.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal, TypeAlias
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
+
+from tests.fakes.http_fake import (
+    HTML_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
+    Answer,
+    FakeHandler,
+    FaultyServer,
+    lowered_headers,
+    path_and_query,
+)
 
 __all__ = [
     "HF_PREFIX",
@@ -45,8 +50,6 @@ Api: TypeAlias = Literal["hf", "pwc"]
 
 HF_PREFIX = "/api/papers/"
 PWC_PREFIX = "/api/v1/papers/"
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 # What a CDN or maintenance page puts where JSON was expected.
 MAINTENANCE_HTML = (
@@ -131,41 +134,14 @@ def dropped_connection(*, api: Api | None = None, arxiv_id: str | None = None, t
     return CodeApiFault(api, arxiv_id, times=times, drop_connection=True)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # stop() unblocks and joins handler threads itself rather than waiting on a stalled one here.
-    block_on_close = False
-
-    def __init__(self, fake: FakeCodeApis) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out and hang up mid-answer are expected in these tests; a traceback is noise.
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "fake-code-apis"
     sys_version = ""
-    timeout = 60
-    server: _Server
+    do_GET = FakeHandler.dispatch
 
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, threading.current_thread())
 
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.fake._untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self.server.fake._handle(self)
+def _json(status: int, payload: Any) -> Answer:
+    return Answer(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), JSON_CONTENT_TYPE)
 
 
 def _route(path: str) -> tuple[Api | None, str | None]:
@@ -177,25 +153,21 @@ def _route(path: str) -> tuple[Api | None, str | None]:
     return None, None
 
 
-class FakeCodeApis:
+class FakeCodeApis(FaultyServer[CodeApiRequest, CodeApiFault]):
     """Both APIs on 127.0.0.1:<free port>, answering from `hf_papers` and `pwc_papers` (arXiv id -> dict)."""
+
+    handler_class = _Handler
+    thread_name = "fake-code-apis"
 
     def __init__(
         self,
         hf_papers: Mapping[str, Mapping[str, Any]] | None = None,
         pwc_papers: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        super().__init__()
         # Copied, so a test that mutates its dicts afterwards does not change what the server says.
         self.hf_papers = {k: json.loads(json.dumps(v)) for k, v in (hf_papers or {}).items()}
         self.pwc_papers = {k: json.loads(json.dumps(v)) for k, v in (pwc_papers or {}).items()}
-        self.requests: list[CodeApiRequest] = []
-        self.url = ""
-        self._faults: list[CodeApiFault] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def hf_base(self) -> str:
@@ -205,143 +177,31 @@ class FakeCodeApis:
     def pwc_base(self) -> str:
         return f"{self.url}/api/v1"
 
-    # ---- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> FakeCodeApis:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-code-apis", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        with self._lock:
-            open_connections = list(self._connections.items())
-        for conn, _ in open_connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for _, handler_thread in open_connections:
-            if handler_thread is not threading.current_thread():
-                handler_thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeCodeApis:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, thread: threading.Thread) -> None:
-        with self._lock:
-            self._connections[conn] = thread
-
-    def _untrack(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._connections.pop(conn, None)
-
     # ---- test helpers ------------------------------------------------------------------------------
-
-    def inject(self, *faults: CodeApiFault) -> None:
-        with self._lock:
-            self._faults.extend(faults)
-
-    @property
-    def pending_faults(self) -> list[CodeApiFault]:
-        with self._lock:
-            return list(self._faults)
 
     def count(self, api: Api | None = None, arxiv_id: str | None = None) -> int:
         """Requests seen, for one API (None: both) and one arXiv id (None: any)."""
-        with self._lock:
-            return sum(
-                1
-                for r in self.requests
-                if (api is None or r.api == api) and (arxiv_id is None or r.arxiv_id == arxiv_id)
-            )
+        return self._count(lambda r: (api is None or r.api == api) and (arxiv_id is None or r.arxiv_id == arxiv_id))
 
     # ---- request handling --------------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler) -> None:
-        split = urlsplit(handler.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        api, arxiv_id = _route(split.path)
-        headers = {k.lower(): v for k, v in handler.headers.items()}
-        request = CodeApiRequest("GET", split.path, query, headers, api, arxiv_id)
-        with self._lock:
-            self.requests.append(request)
-            fault = self._take_fault(request)
-        request.fault = fault
+    def _handle(self, handler: FakeHandler) -> None:
+        path, query = path_and_query(handler)
+        api, arxiv_id = _route(path)
+        request = CodeApiRequest("GET", path, query, lowered_headers(handler), api, arxiv_id)
+        fault = self._record(request)
+        # Faults here either replace the answer or leave it alone: none alters a real paper's answer.
+        self._respond(handler, request, fault, lambda: self._answer(api, arxiv_id, query))
 
-        if fault is not None and fault.stall_seconds > 0 and self._stopping.wait(fault.stall_seconds):
-            self._drop(handler)
-            return
-        if fault is not None and fault.drop_connection:
-            self._drop(handler)
-            return
-        if fault is not None and fault.status is not None:
-            status, body, content_type, extra = fault.status, fault.body, fault.content_type, fault.headers
-        else:
-            status, payload = self._answer(api, arxiv_id, query)
-            body, content_type, extra = json.dumps(payload, ensure_ascii=False), JSON_CONTENT_TYPE, {}
-        request.status = status
-        self._send(handler, status, body.encode("utf-8"), content_type, extra)
-
-    def _take_fault(self, request: CodeApiRequest) -> CodeApiFault | None:
-        for i, fault in enumerate(self._faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        del self._faults[i]
-                return fault
-        return None
-
-    def _answer(self, api: Api | None, arxiv_id: str | None, query: dict[str, str]) -> tuple[int, Any]:
+    def _answer(self, api: Api | None, arxiv_id: str | None, query: dict[str, str]) -> Answer:
         if api == "hf" and arxiv_id is not None:
             paper = self.hf_papers.get(arxiv_id)
-            return (200, paper) if paper is not None else (404, {"error": "Not Found"})
+            return _json(200, paper) if paper is not None else _json(404, {"error": "Not Found"})
         if api == "pwc" and arxiv_id is not None:
             paper = self.pwc_papers.get(arxiv_id)
             if paper is None:
-                return 404, {"detail": "Not found."}
+                return _json(404, {"detail": "Not found."})
             if query.get("include_resources", "").lower() != "true":
                 paper = {k: v for k, v in paper.items() if k != "repositories"}
-            return 200, paper
-        return 404, {"error": "Not Found"}
-
-    @staticmethod
-    def _drop(handler: _Handler) -> None:
-        handler.close_connection = True
-        with contextlib.suppress(OSError):
-            handler.connection.shutdown(socket.SHUT_RDWR)
-
-    @staticmethod
-    def _send(handler: _Handler, status: int, body: bytes, content_type: str, headers: Mapping[str, str]) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(body)
-            handler.wfile.flush()
-        except OSError:
-            handler.close_connection = True
+            return _json(200, paper)
+        return _json(404, {"error": "Not Found"})

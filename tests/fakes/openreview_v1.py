@@ -9,19 +9,26 @@ tests can count round trips and inspect headers.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import secrets
-import socket
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.http_fake import (
+    HTML_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
+    Answer,
+    FakeHandler,
+    FaultyServer,
+    Headers,
+    RouteFault,
+    RouteMatch,
+    lowered_headers,
+    path_and_query,
+)
 
 __all__ = [
     "CHALLENGE_HTML",
@@ -45,8 +52,6 @@ TEST_PASSWORD = "correct-horse-battery-staple"
 TEST_USER_PROFILE_ID = "~Test_User1"
 
 MAX_LIMIT = 1000
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 # The body a blocked guest gets instead of data (second-hand report; see docs/api-facts.md).
 CHALLENGE_HTML = (
@@ -77,19 +82,6 @@ _PROXY_ERROR_HTML = {
 _SORT_FIELDS = ("id", "number", "cdate", "tcdate", "tmdate", "ddate")
 
 
-class Headers(dict[str, str]):
-    """A plain dict whose lookups ignore case, because requests and httpx spell header names differently."""
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return super().__contains__(key.lower() if isinstance(key, str) else key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return super().get(key.lower(), default)
-
-
 @dataclass
 class Request:
     """One request as the server saw it; `status` is filled in once it has been answered."""
@@ -104,11 +96,11 @@ class Request:
     fault: Fault | None = None
 
 
-MatchSpec: TypeAlias = Mapping[str, str | bool] | Callable[[Request], bool]
+MatchSpec: TypeAlias = RouteMatch[Request]
 
 
 @dataclass
-class Fault:
+class Fault(RouteFault[Request]):
     """A misbehaviour applied to the next `times` requests that match `method`, `path` and `match`.
 
     `status=None` means "answer normally" after `stall_seconds` (optionally `truncate`d); any other status
@@ -117,34 +109,6 @@ class Fault:
     """
 
     path: str = "/notes"
-    method: str | None = "GET"
-    status: int | None = None
-    body: bytes | str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str | None = None
-    times: int | None = 1
-    stall_seconds: float = 0.0
-    truncate: bool = False
-    drop_connection: bool = False
-    match: MatchSpec | None = None
-
-    def matches(self, request: Request) -> bool:
-        if self.method is not None and request.method != self.method.upper():
-            return False
-        if request.path != self.path:
-            return False
-        if self.match is None:
-            return True
-        if callable(self.match):
-            return bool(self.match(request))
-        for name, wanted in self.match.items():
-            if wanted is True and name not in request.query:
-                return False
-            if wanted is False and name in request.query:
-                return False
-            if isinstance(wanted, str) and request.query.get(name) != wanted:
-                return False
-        return True
 
 
 def _fault(base: Fault, path: str, method: str | None, times: int | None, match: MatchSpec | None) -> Fault:
@@ -257,70 +221,22 @@ def _apply_sort(notes: list[dict[str, Any]], sort: str | None) -> list[dict[str,
     return sorted(notes, key=_sort_key(name), reverse=direction.lower() == "desc")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # stop() joins the handler threads itself, after unblocking them, instead of waiting on stalled ones.
-    block_on_close = False
-
-    def __init__(self, fake: FakeOpenReview) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out or hang up mid-answer are expected here; a traceback on stderr is noise.
-        return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_version = "nginx"
     sys_version = ""
-    # An idle keep-alive connection must not pin a thread forever if a client leaks its session.
-    timeout = 60
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._track(self.connection, threading.current_thread())
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        self.server.fake._untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self.server.fake._handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake._handle(self, "POST")
-
-    def do_PUT(self) -> None:
-        self.server.fake._handle(self, "PUT")
-
-    def do_DELETE(self) -> None:
-        self.server.fake._handle(self, "DELETE")
+    do_GET = do_POST = do_PUT = do_DELETE = FakeHandler.dispatch
 
 
-@dataclass
-class _Answer:
-    status: int
-    body: bytes
-    content_type: str = JSON_CONTENT_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
+def _json_answer(status: int, payload: Any) -> Answer:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Answer(status, body, JSON_CONTENT_TYPE)
 
 
-def _json_answer(status: int, payload: Any) -> _Answer:
-    return _Answer(status, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def _error(status: int, name: str, message: str) -> _Answer:
+def _error(status: int, name: str, message: str) -> Answer:
     return _json_answer(status, {"name": name, "message": message, "status": status})
 
 
-class FakeOpenReview:
+class FakeOpenReview(FaultyServer[Request, Fault]):
     """OpenReview API v1 on 127.0.0.1:<free port>, serving the given notes.
 
     `notes_by_invitation` maps a submission invitation to full note dicts; a note's replies may sit under
@@ -330,6 +246,9 @@ class FakeOpenReview:
     `content.preferredEmail` (case-insensitively), answering with a copy that names the matched address in a
     top-level `email` key. Unknown ids and e-mails are simply absent from the answer, not an error.
     """
+
+    handler_class = _Handler
+    thread_name = "fake-openreview"
 
     def __init__(
         self,
@@ -344,20 +263,13 @@ class FakeOpenReview:
         """`v2_groups` are API v2 venue groups (with `domain`) to serve as they are; v2 notes (with an
         `invitations` list) may then sit in `notes_by_invitation` under any key: they are listed under each
         of their invitations, and their `details.replies` answer both `replies` and `directReplies`."""
+        super().__init__()
         if guest_gate not in (None, "json", "html"):
             raise ValueError(f"guest_gate must be None, 'json' or 'html', not {guest_gate!r}")
         self.users: dict[str, str] = dict(users) if users is not None else {TEST_USER: TEST_PASSWORD}
         self.guest_gate = guest_gate
         self.delay = delay
-        self.requests: list[Request] = []
-        self.url = ""
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
         self._tokens: set[str] = set()
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: dict[socket.socket, threading.Thread] = {}
         self._v2_groups = {group["id"]: group for group in v2_groups or []}
         self._index(notes_by_invitation)
         self._index_profiles(profiles or [])
@@ -409,82 +321,10 @@ class FakeOpenReview:
         self._by_forum.setdefault(note.get("forum") or note["id"], []).append(note)
         self._all.append(note)
 
-    # ---- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> FakeOpenReview:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-openreview",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        with self._lock:
-            open_connections = list(self._connections.items())
-        # Keep-alive handlers block in recv(); shutting their sockets down lets them return and be joined.
-        for conn, _ in open_connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for _, handler_thread in open_connections:
-            if handler_thread is not threading.current_thread():
-                handler_thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeOpenReview:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, thread: threading.Thread) -> None:
-        with self._lock:
-            self._connections[conn] = thread
-
-    def _untrack(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._connections.pop(conn, None)
-
     # ---- test helpers ------------------------------------------------------------------------------
 
-    def inject(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def inject_all(self, faults: Iterable[Fault]) -> None:
-        for fault in faults:
-            self.inject(fault)
-
-    @property
-    def pending_faults(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
     def count(self, method: str, path: str) -> int:
-        with self._lock:
-            return sum(1 for r in self.requests if r.method == method.upper() and r.path == path)
+        return self._count(lambda r: r.method == method.upper() and r.path == path)
 
     def issued_tokens(self) -> set[str]:
         with self._lock:
@@ -497,10 +337,9 @@ class FakeOpenReview:
 
     # ---- request handling --------------------------------------------------------------------------
 
-    def _handle(self, handler: _Handler, method: str) -> None:
-        split = urlsplit(handler.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        headers = Headers((k.lower(), v) for k, v in handler.headers.items())
+    def _handle(self, handler: FakeHandler) -> None:
+        path, query = path_and_query(handler)
+        headers = Headers(lowered_headers(handler))
         raw = b""
         length = int(headers.get("content-length") or 0)
         if length:
@@ -516,70 +355,23 @@ class FakeOpenReview:
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         with self._lock:
             authenticated = bool(token) and token in self._tokens
-            request = Request(method, split.path, query, body, headers, authenticated)
-            self.requests.append(request)
-            fault = self._take_fault(request)
-        request.fault = fault
+            request = Request(handler.command, path, query, body, headers, authenticated)
+            fault = self._record(request)
+        self._respond(handler, request, fault, lambda: self._answer(request, fault, body_error), delay=self.delay)
 
-        wait = self.delay + (fault.stall_seconds if fault else 0.0)
-        if wait > 0 and self._stopping.wait(wait):
-            self._drop(handler)
-            return
-        if fault is not None and fault.drop_connection:
-            self._drop(handler)
-            return
+    def _answer(self, request: Request, fault: Fault | None, body_error: bool) -> Answer:
+        if body_error:
+            # Refused before routing, so a fault that lets answers through leaves this one alone.
+            return _error(400, "SyntaxError", "Unexpected token in JSON body")
+        answer = self._route(request)
+        return fault.let_through(answer) if fault is not None else answer
 
-        if fault is not None and fault.status is not None:
-            body_bytes = fault.body.encode("utf-8") if isinstance(fault.body, str) else (fault.body or b"")
-            answer = _Answer(fault.status, body_bytes, fault.content_type or JSON_CONTENT_TYPE, dict(fault.headers))
-        elif body_error:
-            answer = _error(400, "SyntaxError", "Unexpected token in JSON body")
-        else:
-            answer = self._route(request)
-            if fault is not None:
-                answer.headers.update(fault.headers)
-                if fault.truncate:
-                    answer.body = answer.body[: len(answer.body) // 2]
-        request.status = answer.status
-        self._send(handler, answer)
-
-    def _take_fault(self, request: Request) -> Fault | None:
-        for i, fault in enumerate(self._faults):
-            if fault.matches(request):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        del self._faults[i]
-                return fault
-        return None
-
-    @staticmethod
-    def _drop(handler: _Handler) -> None:
-        handler.close_connection = True
-        with contextlib.suppress(OSError):
-            handler.connection.shutdown(socket.SHUT_RDWR)
-
-    @staticmethod
-    def _send(handler: _Handler, answer: _Answer) -> None:
-        try:
-            handler.send_response(answer.status)
-            handler.send_header("Content-Type", answer.content_type)
-            handler.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            if handler.command != "HEAD":
-                handler.wfile.write(answer.body)
-            handler.wfile.flush()
-        except OSError:
-            handler.close_connection = True
-
-    def _route(self, request: Request) -> _Answer:
+    def _route(self, request: Request) -> Answer:
         if request.path == "/login" and request.method == "POST":
             return self._login(request)
         if self.guest_gate is not None and not request.authenticated:
             if self.guest_gate == "html":
-                return _Answer(200, CHALLENGE_HTML.encode("utf-8"), HTML_CONTENT_TYPE)
+                return Answer(200, CHALLENGE_HTML.encode("utf-8"), HTML_CONTENT_TYPE)
             return _json_answer(403, CHALLENGE_ERROR)
         if request.path == "/notes" and request.method == "GET":
             return self._notes(request.query)
@@ -591,7 +383,7 @@ class FakeOpenReview:
             return self._get_profiles(request.query)
         return _error(404, "NotFoundError", f"Cannot {request.method} {request.path}")
 
-    def _login(self, request: Request) -> _Answer:
+    def _login(self, request: Request) -> Answer:
         payload = request.json if isinstance(request.json, dict) else {}
         username, password = payload.get("id"), payload.get("password")
         if not isinstance(username, str) or self.users.get(username) != password or password is None:
@@ -602,7 +394,7 @@ class FakeOpenReview:
         user = {"id": TEST_USER_PROFILE_ID, "profile": {"id": TEST_USER_PROFILE_ID}}
         return _json_answer(200, {"token": token, "user": user})
 
-    def _group(self, query: dict[str, str]) -> _Answer:
+    def _group(self, query: dict[str, str]) -> Answer:
         group_id = query.get("id")
         if group_id is None:
             return _error(400, "ValidationError", "id is required")
@@ -642,7 +434,7 @@ class FakeOpenReview:
                 found.append({**profile, "email": address} if tag else profile)
         return found
 
-    def _search_profiles(self, payload: Any) -> _Answer:
+    def _search_profiles(self, payload: Any) -> Answer:
         """POST /profiles/search with {"ids": [...]} or {"emails": [...]}, at most 1000 of either."""
         body = payload if isinstance(payload, dict) else {}
         present = [key for key in ("ids", "emails") if key in body]
@@ -657,7 +449,7 @@ class FakeOpenReview:
         found = self._profiles_named(wanted) if key == "ids" else self._profiles_mailed(wanted, tag=True)
         return _json_answer(200, {"profiles": found, "count": len(found)})
 
-    def _get_profiles(self, query: dict[str, str]) -> _Answer:
+    def _get_profiles(self, query: dict[str, str]) -> Answer:
         """GET /profiles?id=<~id> or ?confirmedEmail=<address> (API v1 names); an unknown one gives []."""
         if "id" in query:
             found = self._profiles_named([query["id"]])
@@ -667,7 +459,7 @@ class FakeOpenReview:
             return _error(400, "ValidationError", "id or confirmedEmail is required")
         return _json_answer(200, {"profiles": found, "count": len(found)})
 
-    def _notes(self, query: dict[str, str]) -> _Answer:
+    def _notes(self, query: dict[str, str]) -> Answer:
         try:
             limit = int(query.get("limit", MAX_LIMIT))
             offset = int(query.get("offset", 0))

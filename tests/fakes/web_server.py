@@ -8,13 +8,12 @@ file would), so a harvest can fetch `http://someone.example.edu/` without DNS or
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.fakes.http_fake import FakeHandler, LoopbackServer, hang_up, lowered_headers
 
 
 @dataclass
@@ -36,62 +35,38 @@ class Hit:
     at: float
 
 
-class FakeWeb:
+class _Handler(FakeHandler):
+    do_GET = FakeHandler.dispatch
+
+
+class FakeWeb(LoopbackServer):
+    """Serves `routes` on 127.0.0.1:<free port>, a 404 page for any other path; every request is a `Hit`."""
+
+    handler_class = _Handler
+    thread_name = "fake-web"
+
     def __init__(self, routes: dict[str, Page]) -> None:
+        super().__init__()
         self.routes = routes
         self.hits: list[Hit] = []
         self.bytes_sent = 0
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
-
-    def start(self) -> FakeWeb:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                fake._serve(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeWeb:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
 
     def count(self, path: str) -> int:
         with self._lock:
             return sum(1 for hit in self.hits if hit.path == path)
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def _handle(self, handler: FakeHandler) -> None:
         path = handler.path.split("?", 1)[0]
         host = (handler.headers.get("Host") or "").rsplit(":", 1)[0].lower()
         with self._lock:
-            self.hits.append(Hit(path, {k.lower(): v for k, v in handler.headers.items()}, time.monotonic()))
+            self.hits.append(Hit(path, lowered_headers(handler), time.monotonic()))
         page = self.routes.get(host + path) or self.routes.get(path)
         if page is None:
             page = Page(b"<html><title>404</title></html>", status=404)
-        if page.stall_seconds:
-            time.sleep(page.stall_seconds)
+        # A stall ends early only when the server stops: then there is nobody left to answer.
+        if page.stall_seconds and self._stopping.wait(page.stall_seconds):
+            hang_up(handler)
+            return
         if page.etag and handler.headers.get("If-None-Match") == page.etag:
             handler.send_response(304)
             handler.send_header("ETag", page.etag)
