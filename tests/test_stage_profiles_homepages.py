@@ -760,15 +760,9 @@ def test_a_stalling_homepage_times_out_and_the_run_goes_on(fake_env: Any, tmp_pa
     assert last_counts(db)["homepages"]["timeout"] == 1
 
 
-# ---- known bugs (strict xfail: each turns into a failure when fixed, so the mark is removed then) ----------------
+# ---- regressions: bugs these tests caught, now fixed ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stage_profiles keys `requested` by the lowercased listed id, so when papers list one address in two "
-    "spellings only the last one (in sort order) becomes an alias of the profile; the other stays a person of "
-    "its own, marked 'unresolved'",
-)
 def test_one_address_in_two_spellings_is_one_person(fake_env: Any, tmp_path: Path) -> None:
     venue = load_sample_venue()
     note = next(n for notes in venue.values() for n in notes if n["id"] == "S1gUyMNKwB")
@@ -787,11 +781,6 @@ def test_one_address_in_two_spellings_is_one_person(fake_env: Any, tmp_path: Pat
     assert scalar(db, "SELECT count(*) FROM authors WHERE author_id LIKE '%@%' AND lower(author_id) LIKE 'priya%'") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mark_unresolved only updates people whose resolution is not 'profile', so a person resolved once whose "
-    "profile no longer answers keeps the old resolved_at: once stale it is asked for again on every run",
-)
 def test_a_profile_that_stops_answering_is_not_asked_for_on_every_run(fake_env: Any, tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     with servers(fake_env):
@@ -818,11 +807,6 @@ def first_owner_with_socials(profiles: list[dict[str, Any]], routes: dict[str, P
     raise AssertionError("no homepage with socials in the sample")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="socials read off a homepage are replaced only for the people who list the page when it is saved "
-    "(save_homepage_socials); a person whose refreshed profile no longer lists the page keeps them forever",
-)
 def test_a_homepage_dropped_from_the_profile_takes_its_socials_along(
     fake_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -841,12 +825,6 @@ def test_a_homepage_dropped_from_the_profile_takes_its_socials_along(
     assert scalar(db, homepage_socials, owner["id"]) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a page's socials are (re)assigned only when the page is fetched: when a second person starts listing a "
-    "page fetched within homepage_refresh_days, they get none of its socials and the first owner keeps 'high' "
-    "ones, although the stored HTML is enough to mark both low (as `rebuild` does)",
-)
 def test_a_page_that_gains_a_second_owner_turns_low_for_both(
     fake_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

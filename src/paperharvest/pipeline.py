@@ -54,6 +54,7 @@ from paperharvest.store.links import (
 from paperharvest.store.people import (
     authors_to_resolve,
     homepages_due,
+    homepages_to_reattribute,
     mark_unresolved,
     save_homepage,
     save_homepage_socials,
@@ -173,8 +174,11 @@ def stage_profiles(run: Run) -> dict[str, Any]:
     todo = authors_to_resolve(run.db, run.venue.key, stale)
     ids = [a for a in todo if a.startswith("~")]
     emails = [a for a in todo if "@" in a]
-    requested = {a.lower(): a for a in todo}
+    requested: dict[str, list[str]] = {}
+    for author_id in todo:
+        requested.setdefault(author_id.lower(), []).append(author_id)
     counts: Counter[str] = Counter(to_resolve=len(todo))
+    answered: set[str] = set()
     done = 0
     for page in fetch_profile_pages(run.openreview(), ids, emails):
         done += len(page.requested)
@@ -191,10 +195,10 @@ def stage_profiles(run: Run) -> dict[str, Any]:
                 counts["invalid_profiles"] += 1
                 continue
             batch.append((raw, records, profile_socials(records)))
-        save_profiles(run.db, batch, requested, run.network.now())
+        answered |= save_profiles(run.db, batch, requested, run.network.now())
         counts["profiles"] += len(batch)
         run.progress("profiles", done, len(todo))
-    counts["unresolved"] = mark_unresolved(run.db, todo, run.network.now())
+    counts["unresolved"] = mark_unresolved(run.db, [a for a in todo if a not in answered], run.network.now())
     counts["resolved"] = len(todo) - counts["unresolved"]
     return dict(counts)
 
@@ -224,6 +228,12 @@ def stage_homepages(run: Run) -> dict[str, Any]:
             counts[fetch.outcome] += 1
             counts["socials"] += len(socials)
             run.progress("homepages", done, len(due))
+    # Pages not due again whose owners changed (a second person lists one, or someone stopped): their
+    # stored copy is read again, so every owner gets the page's socials at the right confidence.
+    for url, final_url, html, fetched_at in homepages_to_reattribute(run.db, run.venue.key):
+        with run.db.atomic():
+            save_homepage_socials(run.db, url, extract_socials(html, final_url), fetched_at)
+        counts["reattributed"] += 1
     return dict(counts)
 
 

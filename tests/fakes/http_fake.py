@@ -224,6 +224,8 @@ def send_answer(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
 
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connection attempts when a client opens eight at once (homepages).
+    request_queue_size = 64
     # stop() joins the handler threads itself, after unblocking them, instead of waiting on stalled ones.
     block_on_close = False
 

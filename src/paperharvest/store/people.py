@@ -106,21 +106,29 @@ def write_profile_records(
         [(link.profile_id, link.kind, link.url) for link in records.links],
     )
     save_socials(db, p.profile_id, socials, source="openreview_profile", page_url=None, seen_at=fetched_at)
+    # A homepage the profile no longer lists no longer speaks for the person.
+    db.execute(
+        """DELETE FROM author_socials WHERE author_id = ? AND source = 'homepage' AND page_url NOT IN
+             (SELECT url FROM author_links WHERE author_id = ? AND kind = 'homepage')""",
+        [p.profile_id, p.profile_id],
+    )
 
 
 def save_profiles(
     db: sqlite_utils.Database,
     profiles: Sequence[tuple[Mapping[str, Any], ProfileRecords, list[SocialLink]]],
-    requested: Mapping[str, str],
+    requested: Mapping[str, Sequence[str]],
     fetched_at: datetime,
-) -> None:
+) -> set[str]:
     """Store one answer of the profile search, in one transaction.
 
     `profiles` pairs each raw profile with its records and the socials its links name. `requested` maps
-    each looked-up id, lower-cased, to the id as the papers list it, so the listed id becomes an alias of
-    the profile that answered for it (e-mail answers name the address they matched in `email`).
+    each looked-up id, lower-cased, to every spelling the papers list it in, so each listed id becomes an
+    alias of the profile that answered for it (e-mail answers name the address they matched in `email`).
+    Returns the listed ids a profile answered for.
     """
     stamp = fetched_at.isoformat()
+    answered: set[str] = set()
     with db.atomic():
         for raw, records, socials in profiles:
             p = records.profile
@@ -138,22 +146,27 @@ def save_profiles(
                 write_profile_records(db, records, socials, stamp)
             matched = str(raw.get("email", "")).lower()
             aliases = [*p.aliases, *p.emails]
-            listed = [requested[key] for key in {a.lower() for a in aliases} | {matched} if key in requested]
+            keys = sorted({a.lower() for a in aliases} | {matched})
+            listed = [spelling for key in keys for spelling in requested.get(key, ())]
+            answered.update(listed)
             for alias in dict.fromkeys([*aliases, *listed]):
                 _point_alias(db, alias, person)
+    return answered
 
 
 def mark_unresolved(db: sqlite_utils.Database, author_ids: Iterable[str], at: datetime) -> int:
-    """People no profile answered for: recorded with the time, so they are retried only when stale.
-    Returns how many of `author_ids` are (still) unresolved; ids merged into a profile meanwhile are not."""
-    ids = list(author_ids)
+    """Record that no profile answered for `author_ids` this time: when they were asked, and that they are
+    unresolved, so they are asked again only when stale. A person resolved on an earlier run keeps their
+    profile data. Returns how many are unresolved."""
+    ids = [(author_id,) for author_id in author_ids]
     if not ids:
         return 0
     with db.atomic():
+        db.conn.executemany(
+            "UPDATE authors SET resolved_at = ? WHERE author_id = ?", [(at.isoformat(), i) for (i,) in ids]
+        )
         cursor = db.conn.executemany(
-            "UPDATE authors SET resolution = 'unresolved', resolved_at = ?"
-            " WHERE author_id = ? AND resolution != 'profile'",
-            [(at.isoformat(), author_id) for author_id in ids],
+            "UPDATE authors SET resolution = 'unresolved' WHERE author_id = ? AND resolution != 'profile'", ids
         )
     return cursor.rowcount
 
@@ -242,18 +255,45 @@ def save_homepage(db: sqlite_utils.Database, fetch: HomepageFetch, socials: Sequ
             save_homepage_socials(db, fetch.url, socials, stamp)
 
 
+def _homepage_owners(db: sqlite_utils.Database, url: str) -> list[str]:
+    rows = db.execute(
+        "SELECT DISTINCT author_id FROM author_links WHERE kind = 'homepage' AND url = ? ORDER BY author_id", [url]
+    )
+    return [row[0] for row in rows.fetchall()]
+
+
 def save_homepage_socials(db: sqlite_utils.Database, url: str, socials: Sequence[SocialLink], seen_at: str) -> None:
-    """The socials a homepage names, for each person who lists it.
+    """The socials a homepage names, for each person who lists it (and no one else).
 
     A page listed as homepage by several people (a lab page) cannot say whose accounts it shows: its
-    socials are kept for each of them, all marked low confidence.
+    socials are kept for each of them, all marked low confidence. The owners are recorded with the page,
+    so a change of owners is noticed (`homepages_to_reattribute`) without fetching the page again.
     """
-    owners = [
-        row[0]
-        for row in db.execute(
-            "SELECT DISTINCT author_id FROM author_links WHERE kind = 'homepage' AND url = ?", [url]
-        ).fetchall()
-    ]
+    owners = _homepage_owners(db, url)
+    marks = ",".join("?" * len(owners))
+    db.execute(
+        f"DELETE FROM author_socials WHERE source = 'homepage' AND page_url = ? AND author_id NOT IN ({marks})",
+        [url, *owners],
+    )
+    db.execute("UPDATE homepages SET owners = ? WHERE url = ?", [json.dumps(owners), url])
     shared = "low" if len(owners) > 1 else None
     for person in owners:
         save_socials(db, person, socials, source="homepage", page_url=url, seen_at=seen_at, confidence=shared)
+
+
+def homepages_to_reattribute(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, bytes, str]]:
+    """(url, final url, html, fetched_at) of the venue's stored homepages whose owners changed since their
+    socials were given out: a second person now lists the page, or someone stopped listing it."""
+    rows = db.execute(
+        """SELECT DISTINCT h.url, coalesce(h.final_url, h.url), h.html, h.fetched_at, h.owners FROM homepages h
+           JOIN author_links l ON l.url = h.url AND l.kind = 'homepage'
+           JOIN paper_authors pa ON pa.author_id = l.author_id
+           JOIN papers p ON p.forum_id = pa.forum_id
+           WHERE p.venue = ? AND h.html IS NOT NULL ORDER BY h.url""",
+        [venue_key],
+    ).fetchall()
+    return [
+        (url, final, html, fetched)
+        for url, final, html, fetched, owners in rows
+        if json.loads(owners or "[]") != _homepage_owners(db, url)
+    ]

@@ -243,7 +243,8 @@ def _v2_people(db: sqlite_utils.Database) -> None:
           last_modified TEXT,
           detail TEXT,
           fetched_at TEXT NOT NULL,
-          html BLOB
+          html BLOB,
+          owners TEXT
         )""")
     db.execute("""
         CREATE TABLE author_socials (
