@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -154,8 +154,6 @@ class ProfileRecords(Record):
 
 
 # ---- arXiv linking (paperharvest.normalize.arxiv) ----------------------------------------------------------
-# Appended rather than merged into the header because several stages add their models to this file at once.
-from typing import Literal  # noqa: E402
 
 
 class ArxivEntry(Record):
