@@ -30,6 +30,7 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_harvest.py
+	$(BIN)/python benchmarks/bench_arxiv.py
 
 # Re-record the bundled sample from the hand-written fixture venue (no network: a local fake server).
 sample: install

@@ -31,6 +31,11 @@ from paperharvest.store.save import save_page  # noqa: E402
 from paperharvest.store.schema import ensure_db_shape  # noqa: E402
 from paperharvest.venues import find_venue  # noqa: E402
 
+# The harvest runs in its own process (so its peak memory is its own), fenced to loopback like the tests.
+FENCED_FETCH = (
+    "import sys; from tests.fakes.loopback import loopback_only; from paperharvest.cli import main\n"
+    "with loopback_only(): sys.exit(main(['fetch', *sys.argv[1:]]))"
+)
 ANSWER_DELAY = float(os.environ.get("BENCH_ANSWER_DELAY", "0.25"))  # seconds per API answer
 PAGE = 1000
 ROUNDS = 5
@@ -39,10 +44,12 @@ ROUNDS = 5
 def harvest_through_fake_server(venue: dict[str, list[dict]], workdir: Path) -> None:
     db = workdir / "bench.db"
     with FakeOpenReview(venue, delay=ANSWER_DELAY) as fake:
-        env = {**os.environ, "OPENREVIEW_API_BASEURL": fake.url, "OPENREVIEW_API_BASEURL_V2": fake.url}
+        # A developer's own GITHUB_TOKEN would switch GitHub metadata on: the bench leaves it (and S2's key) out.
+        env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "S2_API_KEY")}
+        env.update(OPENREVIEW_API_BASEURL=fake.url, OPENREVIEW_API_BASEURL_V2=fake.url)
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "paperharvest", "fetch", "--venue", "iclr2020", "--db", str(db), "--quiet"],
+            [sys.executable, "-c", FENCED_FETCH, "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "-q"],
             check=True,
             env=env,
             cwd=REPO,
@@ -76,7 +83,7 @@ def normalize_and_store(venue: dict[str, list[dict]], workdir: Path) -> None:
     for _ in range(ROUNDS):
         # Each round stores into empty tables: a first harvest, not the cheap unchanged-skip of a re-run.
         with db.atomic():
-            for table in ("paper_authors", "reviews", "decisions", "papers", "authors", "raw_notes"):
+            for table in ("paper_authors", "reviews", "decisions", "papers", "author_aliases", "authors", "raw_notes"):
                 db.execute(f"DELETE FROM {table}")
         started = time.perf_counter()
         for invitation, notes in venue.items():
