@@ -241,3 +241,20 @@ def test_unknown_venue_and_bad_stage_are_usage_errors(db: Path, capsys: pytest.C
     assert "iclr2020" in err.split("known venues:", 1)[1]
     assert main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes,telepathy"]) == 2
     assert "telepathy" in capsys.readouterr().err
+
+
+def test_a_token_passes_the_gate_without_a_login(db: Path, fake_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import requests
+
+    with FakeOpenReview(load_sample_venue(), guest_gate="json") as fake:
+        token = requests.post(f"{fake.url}/login", json={"id": TEST_USER, "password": TEST_PASSWORD}, timeout=5).json()[
+            "token"
+        ]
+        fake_env(fake.url, OPENREVIEW_TOKEN=token)
+        assert fetch(db) == 0
+        assert fake.count("POST", "/login") == 1  # only the test's own
+        assert all(r.authenticated for r in fake.requests if r.path == "/notes")
+    out = capsys.readouterr()
+    assert token not in out.out + out.err
+    assert token not in repr(table_dump(db)) + repr(table_dump(db, ("runs",)))
+    assert scalar(db, "SELECT count(*) FROM papers") == SAMPLE_PAPERS
