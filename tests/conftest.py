@@ -15,6 +15,8 @@ from tests.fakes.loopback import loopback_only
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_FIXTURE = REPO / "tests" / "fixtures" / "iclr2020_sample"
 ENV_PREFIXES = ("OPENREVIEW_", "PAPERHARVEST_")
+# Secrets paperharvest reads under their ecosystem names: a developer's own must not switch features on.
+SECRET_ENV = ("GITHUB_TOKEN", "S2_API_KEY")
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,7 @@ def loopback_only_fence() -> Iterator[None]:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's own credentials or settings."""
     for name in list(os.environ):
-        if name.startswith(ENV_PREFIXES) and name != "PAPERHARVEST_SHARED_DATA":
+        if (name.startswith(ENV_PREFIXES) and name != "PAPERHARVEST_SHARED_DATA") or name in SECRET_ENV:
             monkeypatch.delenv(name)
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from paperharvest.cli import main
 from paperharvest.models import ArxivEntry
+from tests.conftest import SECRET_ENV
 from tests.fakes import arxiv_server as fa
 from tests.fakes import code_apis as fc
 from tests.fakes.arxiv_server import FakeArxiv, make_entry
@@ -79,7 +80,7 @@ def module_env() -> Iterator[pytest.MonkeyPatch]:
     """Module-scoped fixtures run before the function-scoped fence and env cleaning: do both here."""
     with loopback_only(), pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
-            if name.startswith(ENV_PREFIXES) and name != "PAPERHARVEST_SHARED_DATA":
+            if (name.startswith(ENV_PREFIXES) and name != "PAPERHARVEST_SHARED_DATA") or name in SECRET_ENV:
                 mp.delenv(name)
         mp.setenv("PAPERHARVEST_BACKOFF", "0.01")
         mp.setenv("PAPERHARVEST_ARXIV_DELAY", "0")

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay", type=Path, metavar="DIR", help="answer every request from a recording in DIR: no network"
     )
     fetch.add_argument(
-        "--credentials-file", type=Path, help="0600 file of OPENREVIEW_USERNAME=/OPENREVIEW_PASSWORD= lines"
+        "--credentials-file",
+        type=Path,
+        help="0600 file of KEY=VALUE lines: OPENREVIEW_USERNAME/_PASSWORD or _TOKEN, GITHUB_TOKEN, S2_API_KEY",
     )
     fetch.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 60)")
     fetch.add_argument("--deadline", type=float, help="seconds the whole run may take, retries included (default 3600)")

@@ -265,6 +265,21 @@ class CodeLinkCandidate(Record):
             raise ValueError(f"unknown code link source {self.source!r}")
 
 
+class Repository(Record):
+    """A GitHub repository's metadata, from `GET /repos/{owner}/{repo}`. `owner` and `name` are GitHub's
+    current spelling, which differs from the link's when the repository was renamed or moved."""
+
+    owner: str
+    name: str
+    stars: int | None
+    forks: int | None
+    archived: bool | None
+    license: str | None
+    pushed_at: datetime | None
+    default_branch: str | None
+    description: str | None
+
+
 class SocialLink(Record):
     """One social account a homepage names. `confidence` is "low" when the page names several accounts of
     the platform (a lab page, co-authors), so the page alone cannot say which one is the author's."""

@@ -48,10 +48,15 @@ ENV_VARS: dict[str, str] = {
     "PAPERHARVEST_CODE_APIS": "code_apis",
     "PAPERHARVEST_HF_API_URL": "hf_api_url",
     "PAPERHARVEST_PWC_API_URL": "pwc_api_url",
+    "PAPERHARVEST_S2_API_URL": "s2_api_url",
+    "S2_API_KEY": "s2_api_key",
+    "GITHUB_TOKEN": "github_token",
+    "PAPERHARVEST_GITHUB_API_URL": "github_api_url",
+    "PAPERHARVEST_GITHUB_REFRESH_DAYS": "github_refresh_days",
 }
-CODE_APIS = ("huggingface", "paperswithcode")
-SECRET_FIELDS = frozenset({"openreview_password", "openreview_token"})
-CREDENTIAL_KEYS = ("OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD", "OPENREVIEW_TOKEN")
+CODE_APIS = ("huggingface", "paperswithcode", "semanticscholar")
+SECRET_FIELDS = frozenset({"openreview_password", "openreview_token", "github_token", "s2_api_key"})
+CREDENTIAL_KEYS = ("OPENREVIEW_USERNAME", "OPENREVIEW_PASSWORD", "OPENREVIEW_TOKEN", "GITHUB_TOKEN", "S2_API_KEY")
 
 
 class Settings(BaseModel):
@@ -86,6 +91,11 @@ class Settings(BaseModel):
     code_apis: str = ""
     hf_api_url: str = "https://huggingface.co/api"
     pwc_api_url: str = "https://paperswithcode.co/api/v1"
+    s2_api_url: str = "https://api.semanticscholar.org/graph/v1"
+    s2_api_key: SecretStr | None = None
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    github_refresh_days: float = Field(7.0, ge=0)
 
     @field_validator("code_apis")
     @classmethod
@@ -120,6 +130,8 @@ class Settings(BaseModel):
             "arxiv": self.arxiv_api_url,
             "huggingface": self.hf_api_url,
             "paperswithcode": self.pwc_api_url,
+            "semanticscholar": self.s2_api_url,
+            "github": self.github_api_url,
         }
 
     def public_dict(self) -> dict[str, Any]:
@@ -130,7 +142,8 @@ class Settings(BaseModel):
 
 
 def read_credentials_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines (OPENREVIEW_USERNAME, OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN) from a 0600 file."""
+    """KEY=VALUE lines (OPENREVIEW_USERNAME, OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, GITHUB_TOKEN, S2_API_KEY)
+    from a 0600 file."""
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")

@@ -38,6 +38,8 @@ ENV = (
     "PAPERHARVEST_ARXIV_API_URL",
     "PAPERHARVEST_ARXIV_DELAY",
 )
+# The sample is recorded without the optional code APIs and GitHub metadata, whatever the caller's environment.
+UNSET = ("GITHUB_TOKEN", "S2_API_KEY", "PAPERHARVEST_CODE_APIS")
 
 
 def load_sample_venue() -> dict[str, list[dict[str, Any]]]:
@@ -122,7 +124,9 @@ def harvest_sample(db: Path, *extra: str) -> int:
         serving_hosts(web, hosts),
         FakeArxiv(sample_arxiv_entries()) as arxiv,
     ):
-        saved = {name: os.environ.get(name) for name in ENV}
+        saved = {name: os.environ.get(name) for name in (*ENV, *UNSET)}
+        for name in UNSET:
+            os.environ.pop(name, None)
         os.environ.update(
             {
                 "OPENREVIEW_API_BASEURL": fake.url,

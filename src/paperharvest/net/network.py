@@ -222,13 +222,22 @@ class Network:
         session.mount("https://", self.adapter)
         return session
 
-    def session(self, *, min_backoff: float = 0.0) -> requests.Session:
+    def replays(self, service: str) -> bool:
+        """Whether this is a replay whose recording holds exchanges with `service` (a `services` name)."""
+        return self.replayer is not None and service in self.replayer.services_seen
+
+    def session(self, *, min_backoff: float = 0.0, retry_statuses: frozenset[int] | None = None) -> requests.Session:
         """A requests session on this run's network. `min_backoff` raises the first retry wait for services
-        whose terms ask for a minimum gap between requests (arXiv: 3 s), so retries keep to them too."""
-        if min_backoff <= self.adapter.policy.backoff_base:
-            adapter = self.adapter
-        else:
-            adapter = self._adapter(replace(self.adapter.policy, backoff_base=min_backoff))
+        whose terms ask for a minimum gap between requests (arXiv: 3 s), so retries keep to them too.
+        `retry_statuses` replaces the statuses retried, for services whose 429 means "not before the hour
+        is out" (GitHub's rate limit), which the caller handles instead of waiting."""
+        policy = self.adapter.policy
+        changes: dict[str, Any] = {}
+        if min_backoff > policy.backoff_base:
+            changes["backoff_base"] = min_backoff
+        if retry_statuses is not None and retry_statuses != policy.statuses:
+            changes["statuses"] = retry_statuses
+        adapter = self._adapter(replace(policy, **changes)) if changes else self.adapter
         session = requests.Session()
         session.mount("http://", adapter)
         session.mount("https://", adapter)

@@ -35,6 +35,7 @@ KEPT_HEADERS = (
     "ratelimit-policy",
     "ratelimit-remaining",
     "ratelimit-reset",
+    "x-ratelimit-remaining",
     "x-ratelimit-reset",
     "etag",
     "last-modified",
@@ -187,6 +188,8 @@ class Replayer:
         finished = manifest.get("finished_at")
         self.finished_at = datetime.fromisoformat(finished) if finished else None
         self._queues: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        # The services the recorded run talked to (key[1]: a service name, or scheme://host for other URLs).
+        self.services_seen = frozenset(str(exchange["key"][1]) for exchange in exchanges)
         for exchange in exchanges:
             self._queues[json.dumps(exchange["key"], ensure_ascii=False)].append(exchange)
         self._last_at = self.started_at

@@ -37,6 +37,7 @@ __all__ = [
     "code_links_from_text",
     "find_urls",
     "merge_code_links",
+    "tldr_from_s2",
 ]
 
 CodeKind: TypeAlias = Literal[
@@ -801,3 +802,22 @@ def code_links_from_pwc(payload: Mapping[str, Any]) -> list[CodeLinkCandidate]:
         if isinstance(raw, str) and (code := canonical_code_url(raw)) is not None:
             links.append(_candidate(code, "paperswithcode", entry.get("is_official") is True))
     return merge_code_links(links)
+
+
+def tldr_from_s2(payload: Mapping[str, Any] | None, arxiv_id: str) -> str | None:
+    """The model-written TL;DR of a Semantic Scholar `POST /paper/batch` entry (`tldr.text`), or None.
+
+    S2 answers a batch in the order asked, `null` for ids it does not know; an entry whose
+    `externalIds.ArXiv` names another paper is not trusted (a shifted answer would give papers each other's
+    summaries).
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    external = payload.get("externalIds")
+    named = external.get("ArXiv") if isinstance(external, Mapping) else None
+    if isinstance(named, str) and named.strip() and named.strip() != arxiv_id:
+        return None
+    tldr = payload.get("tldr")
+    text = tldr.get("text") if isinstance(tldr, Mapping) else None
+    cleaned = " ".join(text.split()) if isinstance(text, str) else ""
+    return cleaned or None

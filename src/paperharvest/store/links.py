@@ -1,5 +1,5 @@
-"""save_* for what links papers outward: arXiv matches, code links, machine-written TL;DRs, and the raw
-answers (arXiv feeds, code-API JSON) they were read from."""
+"""save_* for what links papers outward: arXiv matches, code links, machine-written TL;DRs, GitHub repository
+metadata, and the raw answers (arXiv feeds, code-API and GitHub JSON) they were read from."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from paperharvest.models import CodeLinkCandidate, MatchResult
+from paperharvest.models import CodeLinkCandidate, MatchResult, Repository
 from paperharvest.store.save import sha256
 
 
@@ -154,4 +154,80 @@ def save_machine_tldr(db: sqlite_utils.Database, forum_id: str, text: str, sourc
            ON CONFLICT(forum_id) DO UPDATE SET text = excluded.text, source = excluded.source,
              fetched_at = excluded.fetched_at""",
         [forum_id, text, source, at.isoformat()],
+    )
+
+
+def repositories_due(db: sqlite_utils.Database, venue_key: str, fresh_after: datetime) -> list[tuple[str, str | None]]:
+    """(url, etag) of the GitHub repositories the venue's papers link to that were never asked about, or
+    last asked before `fresh_after`: never-asked first, then the longest unasked, so a run cut short by the
+    rate limit is continued by the next. The etag is kept only for a stored answer (status `ok`)."""
+    rows = db.execute(
+        """SELECT c.url, CASE WHEN r.status = 'ok' THEN r.etag END, r.fetched_at FROM code_links c
+           JOIN papers p ON p.forum_id = c.forum_id
+           LEFT JOIN repositories r ON r.url = c.url
+           WHERE p.venue = ? AND c.platform = 'github' AND c.kind = 'repository'
+             AND (r.url IS NULL OR r.fetched_at < ?)
+           GROUP BY c.url
+           ORDER BY r.fetched_at IS NOT NULL, r.fetched_at, c.url""",
+        [venue_key, fresh_after.isoformat()],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _repository_values(repo: Repository) -> list[Any]:
+    return [
+        repo.owner,
+        repo.name,
+        repo.stars,
+        repo.forks,
+        None if repo.archived is None else int(repo.archived),
+        repo.license,
+        repo.pushed_at.isoformat() if repo.pushed_at else None,
+        repo.default_branch,
+        repo.description,
+    ]
+
+
+def save_repository(
+    db: sqlite_utils.Database,
+    url: str,
+    repo: Repository,
+    payload: Mapping[str, Any],
+    etag: str | None,
+    at: datetime,
+) -> None:
+    """A repository GitHub answered for (status `ok`), with the answer as sent."""
+    db.execute(
+        """INSERT OR REPLACE INTO repositories (url, owner, name, stars, forks, archived, license, pushed_at,
+             default_branch, description, status, etag, fetched_at, json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?, ?)""",
+        [url, *_repository_values(repo), etag, at.isoformat(), json.dumps(payload, ensure_ascii=False)],
+    )
+
+
+def save_repository_gone(db: sqlite_utils.Database, url: str, owner: str, name: str, status: str, at: datetime) -> None:
+    """A repository GitHub does not show (`missing`: 404; `blocked`: 403/451): what was known of it goes."""
+    db.execute(
+        """INSERT OR REPLACE INTO repositories (url, owner, name, status, fetched_at) VALUES (?, ?, ?, ?, ?)""",
+        [url, owner, name, status, at.isoformat()],
+    )
+
+
+def touch_repository(db: sqlite_utils.Database, url: str, at: datetime) -> None:
+    """GitHub said 304: the stored answer is current as of `at`."""
+    db.execute("UPDATE repositories SET fetched_at = ? WHERE url = ?", [at.isoformat(), url])
+
+
+def stored_repositories(db: sqlite_utils.Database) -> list[tuple[str, dict[str, Any]]]:
+    """(url, raw answer) of every repository GitHub answered for, for rebuild."""
+    rows = db.execute("SELECT url, json FROM repositories WHERE status = 'ok' AND json IS NOT NULL ORDER BY url")
+    return [(r[0], json.loads(r[1])) for r in rows.fetchall()]
+
+
+def rewrite_repository(db: sqlite_utils.Database, url: str, repo: Repository) -> None:
+    """The columns read from a stored answer, read again (rebuild)."""
+    db.execute(
+        """UPDATE repositories SET owner = ?, name = ?, stars = ?, forks = ?, archived = ?, license = ?,
+             pushed_at = ?, default_branch = ?, description = ? WHERE url = ?""",
+        [*_repository_values(repo), url],
     )

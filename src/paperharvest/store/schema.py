@@ -357,7 +357,28 @@ def _v3_links(db: sqlite_utils.Database) -> None:
     db.create_view("paper_summary", PAPER_SUMMARY_V3_SQL)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people, _v3_links]
+def _v4_repositories(db: sqlite_utils.Database) -> None:
+    """GitHub metadata of the repositories papers link to, with the raw answer it was read from."""
+    db.execute("""
+        CREATE TABLE repositories (
+          url TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          name TEXT NOT NULL,
+          status TEXT NOT NULL,
+          stars INTEGER,
+          forks INTEGER,
+          archived INTEGER,
+          license TEXT,
+          pushed_at TEXT,
+          default_branch TEXT,
+          description TEXT,
+          etag TEXT,
+          fetched_at TEXT NOT NULL,
+          json TEXT
+        )""")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people, _v3_links, _v4_repositories]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
