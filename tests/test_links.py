@@ -250,10 +250,10 @@ def test_canonical_form_is_a_fixed_point_for_junk_too() -> None:
 
 
 def test_unknown_kind_is_refused_by_the_model() -> None:
-    with pytest.raises(ValueError, match="unknown code link kind"):
-        CodeUrl(url="https://x.org", kind="repo", platform=None)
-    with pytest.raises(ValueError, match="unknown code link source"):
-        CodeLinkCandidate(url="https://x.org", kind="other", platform=None, source="twitter", official=False)
+    with pytest.raises(ValueError, match="kind"):
+        CodeUrl(url="https://x.org", kind="repo", platform=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="source"):
+        CodeLinkCandidate(url="https://x.org", kind="other", platform=None, source="twitter", official=False)  # type: ignore[arg-type]
 
 
 # ---- find_urls ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -207,27 +207,14 @@ class MatchResult(Record):
 # ---- code links ------------------------------------------------------------------------------------------
 
 # What a code link points at; normalize/links.py says how each is recognised. "user" covers organisations.
-CODE_KINDS: tuple[str, ...] = (
-    "repository",
-    "user",
-    "gist",
-    "project-page",
-    "file-share",
-    "model",
-    "dataset",
-    "space",
-    "catalog",
-    "other",
-)
+CodeKind = Literal[
+    "repository", "user", "gist", "project-page", "file-share", "model", "dataset", "space", "catalog", "other"
+]
 # Where a code link was found.
-CODE_LINK_SOURCES: tuple[str, ...] = (
-    "openreview-code",
-    "community-implementations",
-    "abstract",
-    "arxiv-comment",
-    "huggingface",
-    "paperswithcode",
-)
+CodeLinkSource = Literal[
+    "openreview-code", "community-implementations", "abstract", "arxiv-comment", "huggingface", "paperswithcode"
+]
+CODE_KINDS: tuple[str, ...] = get_args(CodeKind)
 
 
 class CodeUrl(Record):
@@ -239,30 +226,19 @@ class CodeUrl(Record):
     """
 
     url: str
-    kind: str
+    kind: CodeKind
     platform: str | None
     subpath: str | None = None
-
-    def model_post_init(self, context: Any, /) -> None:
-        # Checked here rather than typed as a Literal so this block needs no import below the top of the file.
-        if self.kind not in CODE_KINDS:
-            raise ValueError(f"unknown code link kind {self.kind!r}")
 
 
 class CodeLinkCandidate(Record):
     """One code link of one paper as one source gives it; the store adds the paper and when it was seen."""
 
     url: str
-    kind: str
+    kind: CodeKind
     platform: str | None
-    source: str
+    source: CodeLinkSource
     official: bool
-
-    def model_post_init(self, context: Any, /) -> None:
-        if self.kind not in CODE_KINDS:
-            raise ValueError(f"unknown code link kind {self.kind!r}")
-        if self.source not in CODE_LINK_SOURCES:
-            raise ValueError(f"unknown code link source {self.source!r}")
 
 
 class Repository(Record):

@@ -22,10 +22,10 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from paperharvest.models import CodeLinkCandidate, CodeUrl
+from paperharvest.models import CodeKind, CodeLinkCandidate, CodeLinkSource, CodeUrl
 
 __all__ = [
     "CodeKind",
@@ -40,12 +40,6 @@ __all__ = [
     "tldr_from_s2",
 ]
 
-CodeKind: TypeAlias = Literal[
-    "repository", "user", "gist", "project-page", "file-share", "model", "dataset", "space", "catalog", "other"
-]
-CodeLinkSource: TypeAlias = Literal[
-    "openreview-code", "community-implementations", "abstract", "arxiv-comment", "huggingface", "paperswithcode"
-]
 
 # Characters that end a sentence or close a bracket around a URL rather than belong to it. CJK punctuation is
 # here because Chinese-language text puts it straight after a URL with no space.
