@@ -59,3 +59,14 @@ def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def copy_db(source: Path, target: Path) -> Path:
+    """A consistent copy of a WAL database (the backup API reads through the WAL)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return target

@@ -32,7 +32,7 @@ from tests.fakes.iclr2020_venue import expected_iclr2020
 from tests.fakes.loopback import loopback_only
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue, sample_arxiv_entries
-from tests.helpers import rows, scalar
+from tests.helpers import copy_db, rows, scalar
 
 ENV_PREFIXES = ("OPENREVIEW_", "PAPERHARVEST_")
 GITHUB_REPO = re.compile(r"^https://github\.com/[^/]+/[^/]+$")
@@ -40,17 +40,6 @@ GITHUB_REPO = re.compile(r"^https://github\.com/[^/]+/[^/]+$")
 
 def fetch(db: Path, stages: str) -> int:
     return main(["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", stages, "--quiet"])
-
-
-def copy_db(source: Path, target: Path) -> Path:
-    """A consistent copy of a WAL database (the backup API reads through the WAL)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    return target
 
 
 def links(db: Path) -> dict[str, dict[str, Any]]:

@@ -36,7 +36,7 @@ from tests.fakes.loopback import loopback_only
 from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
 from tests.fakes.record_sample import HOMEPAGES, load_sample_profiles, load_sample_venue, sample_homepages
 from tests.fakes.web_server import FakeWeb, Page, serving_hosts
-from tests.helpers import DATA_TABLES, rows, scalar, table_dump, timeless_dump
+from tests.helpers import DATA_TABLES, copy_db, rows, scalar, table_dump, timeless_dump
 
 CORPUS_EXPECTED: dict[str, Any] = json.loads((HOMEPAGES / "EXPECTED.json").read_text(encoding="utf-8"))
 CORPUS_FILES = {path.read_bytes(): path.name for path in HOMEPAGES.glob("*.html")}
@@ -523,15 +523,6 @@ def test_paper_summary_shows_the_first_authors_affiliation_and_socials(harvest: 
 
 
 # ---- 7. rebuild ------------------------------------------------------------------------------------------------
-
-
-def copy_db(source: Path, target: Path) -> None:
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 def test_rebuild_restores_history_and_socials_from_raw_payloads(harvest: Harvest, tmp_path: Path) -> None:
