@@ -288,6 +288,28 @@ def paper_record(
     )
 
 
+def assemble_note(
+    raw: Mapping[str, Any],
+    content: Mapping[str, Any],
+    venue: VenueConfig,
+    invitation: str,
+    found: SortedReplies,
+    decision: Decision | None,
+    status: Status,
+    presentation: Presentation | None,
+) -> NormalizedNote:
+    """The records of a note whose replies and status are settled; the part both API versions share."""
+    forum_id = str(raw["id"])
+    # Anonymous submissions (v2, under review) have no authors key at all.
+    paper_authors, authors = normalize_authors(forum_id, content.get("authors"), content.get("authorids"))
+    paper = paper_record(
+        raw, content, venue, invitation=invitation, status=status, presentation=presentation, decision=decision
+    )
+    return NormalizedNote(
+        paper=paper, paper_authors=paper_authors, authors=authors, reviews=found.reviews, decision=decision
+    )
+
+
 def normalize_note(
     raw: Mapping[str, Any],
     venue: VenueConfig,
@@ -320,10 +342,4 @@ def normalize_note(
     found = sort_replies(replies, forum_id, venue)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, invitation, decision_meaning(venue, decision, forum_id), forum_id)
-    paper_authors, authors = normalize_authors(forum_id, content.get("authors"), content.get("authorids"))
-    paper = paper_record(
-        raw, content, venue, invitation=invitation, status=status, presentation=presentation, decision=decision
-    )
-    return NormalizedNote(
-        paper=paper, paper_authors=paper_authors, authors=authors, reviews=found.reviews, decision=decision
-    )
+    return assemble_note(raw, content, venue, invitation, found, decision, status, presentation)

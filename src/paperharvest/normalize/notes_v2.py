@@ -13,12 +13,11 @@ from typing import Any
 from paperharvest.errors import NormalizeError
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import (
+    assemble_note,
     clean_text,
     decision_meaning,
     final_decision,
-    normalize_authors,
     note_parts,
-    paper_record,
     sort_replies,
 )
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
@@ -120,11 +119,4 @@ def normalize_note_v2(raw: Mapping[str, Any], venue: VenueConfig) -> NormalizedN
     found = sort_replies((_unwrapped(reply) for reply in _replies(raw.get("details"))), forum_id, venue)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, content, decision_meaning(venue, decision, forum_id), forum_id)
-    # Anonymous submissions have no authors key at all while under review.
-    paper_authors, authors = normalize_authors(forum_id, content.get("authors"), content.get("authorids"))
-    paper = paper_record(
-        raw, content, venue, invitation=invitation, status=status, presentation=presentation, decision=decision
-    )
-    return NormalizedNote(
-        paper=paper, paper_authors=paper_authors, authors=authors, reviews=found.reviews, decision=decision
-    )
+    return assemble_note(raw, content, venue, invitation, found, decision, status, presentation)

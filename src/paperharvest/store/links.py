@@ -13,6 +13,30 @@ import sqlite_utils
 from paperharvest.models import CodeLinkCandidate, MatchResult, Repository
 from paperharvest.store.save import sha256
 
+ARXIV_LINK_COLUMNS = (
+    "forum_id",
+    "status",
+    "method",
+    "arxiv_id",
+    "version",
+    "title",
+    "published",
+    "updated",
+    "primary_category",
+    "categories",
+    "abs_url",
+    "pdf_url",
+    "comment",
+    "journal_ref",
+    "doi",
+    "score",
+    "author_overlap",
+    "in_window",
+    "best_candidate",
+    "reasons",
+    "checked_at",
+)
+
 
 def papers_to_link(db: sqlite_utils.Database, venue_key: str, retry_before: datetime) -> list[dict[str, Any]]:
     """The venue's papers never linked to arXiv, or unmatched and last tried before `retry_before`:
@@ -75,7 +99,8 @@ def save_arxiv_links(
         )
     with db.atomic():
         db.conn.executemany(
-            f"INSERT OR REPLACE INTO arxiv_links VALUES ({', '.join('?' * 21)})",
+            f"INSERT OR REPLACE INTO arxiv_links ({', '.join(ARXIV_LINK_COLUMNS)})"
+            f" VALUES ({', '.join('?' * len(ARXIV_LINK_COLUMNS))})",
             rows,
         )
 
