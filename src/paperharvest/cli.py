@@ -15,10 +15,12 @@ from paperharvest import __version__
 from paperharvest.errors import EXIT_CODES, ConfigError, HarvestError
 from paperharvest.net import Network
 from paperharvest.net.policy import RetryPolicy
-from paperharvest.pipeline import STAGES, rebuild, run_fetch
+from paperharvest.pipeline import STAGES, Interrupted, run_fetch, stopped_by_signals
 from paperharvest.progress import Progress, configure_logging
+from paperharvest.rebuild import rebuild
 from paperharvest.settings import Settings, load_settings
 from paperharvest.store.db import open_db, run_lock
+from paperharvest.store.queries import link_tallies, papers_by_status, recent_runs, top_papers, venue_counts
 from paperharvest.store.schema import ensure_db_shape
 from paperharvest.venues import find_venue, load_all_venues
 
@@ -172,60 +174,27 @@ def _print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     db = _open_ready_db(settings, create=False)
     print(f"database: {settings.db_path}")
-    counts = list(
-        db.query("""
-        SELECT v.key AS venue, v.last_harvested_at,
-          (SELECT count(*) FROM papers p WHERE p.venue = v.key) AS papers,
-          (SELECT count(*) FROM reviews r JOIN papers p USING (forum_id) WHERE p.venue = v.key) AS reviews,
-          (SELECT count(*) FROM decisions d JOIN papers p USING (forum_id) WHERE p.venue = v.key) AS decisions,
-          (SELECT count(*) FROM raw_notes n WHERE n.venue = v.key) AS raw_notes
-        FROM venues v ORDER BY v.key""")
-    )
     print("\nvenues:")
-    _print_table(counts, ["venue", "papers", "reviews", "decisions", "raw_notes", "last_harvested_at"])
-    runs = list(
-        db.query(
-            "SELECT run_id, venue, command, outcome, started_at, ended_at, error"
-            " FROM runs ORDER BY run_id DESC LIMIT 10"
-        )
-    )
+    _print_table(venue_counts(db), ["venue", "papers", "reviews", "decisions", "raw_notes", "last_harvested_at"])
     print("\nrecent runs:")
-    _print_table(runs, ["run_id", "venue", "command", "outcome", "started_at", "ended_at", "error"])
+    _print_table(recent_runs(db), ["run_id", "venue", "command", "outcome", "started_at", "ended_at", "error"])
     return 0
 
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     venue = find_venue(settings.venue_configs_dir, args.venue)
     db = _open_ready_db(settings, create=False)
-    by_status = list(
-        db.query(
-            """SELECT status, coalesce(presentation, '') AS presentation, count(*) AS papers FROM papers
-           WHERE venue = ? GROUP BY status, presentation ORDER BY papers DESC""",
-            [venue.key],
-        )
-    )
+    by_status = papers_by_status(db, venue.key)
     total = sum(row["papers"] for row in by_status)
     print(f"{venue.name}: {total} papers in {settings.db_path}\n")
     _print_table(by_status, ["status", "presentation", "papers"])
-    top = list(
-        db.query(
-            """SELECT mean_rating, rating_count AS reviews, coalesce(presentation, status) AS outcome,
-                 substr(title, 1, 60) AS title, first_author, first_author_x, arxiv_id FROM paper_summary
-           WHERE venue = ? AND rating_count > 0
-           ORDER BY mean_rating DESC, rating_count DESC, forum_id LIMIT ?""",
-            [venue.key, args.top],
-        )
-    )
+    top = top_papers(db, venue.key, args.top)
     print(f"\ntop {len(top)} papers by mean rating:")
     _print_table(top, ["mean_rating", "reviews", "outcome", "title", "first_author", "first_author_x", "arxiv_id"])
-    linked = db.execute(
-        """SELECT count(*), sum(arxiv_id IS NOT NULL), sum(code_repositories > 0), sum(first_author_x IS NOT NULL)
-           FROM paper_summary WHERE venue = ?""",
-        [venue.key],
-    ).fetchone()
+    linked = link_tallies(db, venue.key)
     print(
-        f"\n{linked[1] or 0} of {linked[0]} papers linked to arXiv, {linked[2] or 0} with a code repository, "
-        f"{linked[3] or 0} with the first author's X account"
+        f"\n{linked['arxiv']} of {linked['papers']} papers linked to arXiv, {linked['code']} with a code repository, "
+        f"{linked['x']} with the first author's X account"
     )
     return 0
 
@@ -244,11 +213,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(-1 if args.quiet else 1 if args.verbose else 0)
     try:
-        settings = _settings(args)
-        return COMMANDS[args.command](args, settings)
+        with stopped_by_signals():
+            settings = _settings(args)
+            return COMMANDS[args.command](args, settings)
     except HarvestError as exc:
         print(f"paperharvest: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("paperharvest: interrupted; stored pages are kept, the next run resumes", file=sys.stderr)
-        return 130
+    except (Interrupted, KeyboardInterrupt) as exc:
+        name, code = (exc.args[0], exc.exit_code) if isinstance(exc, Interrupted) else ("SIGINT", 130)
+        print(f"paperharvest: stopped by {name}; stored pages are kept, the next run resumes", file=sys.stderr)
+        return code
+    except Exception as exc:
+        # A bug, not an input: one line for cron mail, the traceback only when asked for.
+        log.debug("traceback of the internal error", exc_info=True)
+        hint = "" if args.verbose else " (run again with --verbose for the traceback)"
+        print(f"paperharvest: internal error: {type(exc).__name__}: {exc}{hint}; please report it", file=sys.stderr)
+        return 1

@@ -243,12 +243,6 @@ def touch_repository(db: sqlite_utils.Database, url: str, at: datetime) -> None:
     db.execute("UPDATE repositories SET fetched_at = ? WHERE url = ?", [at.isoformat(), url])
 
 
-def stored_repositories(db: sqlite_utils.Database) -> list[tuple[str, dict[str, Any]]]:
-    """(url, raw answer) of every repository GitHub answered for, for rebuild."""
-    rows = db.execute("SELECT url, json FROM repositories WHERE status = 'ok' AND json IS NOT NULL ORDER BY url")
-    return [(r[0], json.loads(r[1])) for r in rows.fetchall()]
-
-
 def rewrite_repository(db: sqlite_utils.Database, url: str, repo: Repository) -> None:
     """The columns read from a stored answer, read again (rebuild)."""
     db.execute(

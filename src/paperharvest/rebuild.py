@@ -1,0 +1,94 @@
+"""`rebuild`: every normalizer run again over the stored raw payloads (notes, profiles, homepages, arXiv
+comments, code-API, Semantic Scholar and GitHub answers), with no network. With a venue, only what belongs to
+that venue's papers is rebuilt."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import datetime
+
+import sqlite_utils
+
+from paperharvest.errors import NormalizeError, UpstreamDataError
+from paperharvest.models import NormalizedNote
+from paperharvest.normalize.github import repository_from_github
+from paperharvest.normalize.notes import group_by_forum
+from paperharvest.normalize.profiles import normalize_profile
+from paperharvest.normalize.socials import extract_socials
+from paperharvest.stages.code import derive_code_links
+from paperharvest.stages.notes import normalize_any
+from paperharvest.stages.profiles import profile_socials
+from paperharvest.store.links import rewrite_repository
+from paperharvest.store.people import save_homepage_socials, write_profile_records
+from paperharvest.store.queries import harvested_venues, stored_homepages, stored_profiles, stored_repositories
+from paperharvest.store.save import iter_raw_notes, replace_records
+from paperharvest.venues import VenueConfig
+
+log = logging.getLogger(__name__)
+
+REBUILD_BATCH = 1000
+
+
+def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None = None) -> dict[str, int]:
+    done: Counter[str] = Counter()
+    done["notes"] = rebuild_notes(db, venues, venue_key)
+    with db.atomic():
+        for fetched_at, raw in stored_profiles(db, venue_key):
+            records = normalize_profile(raw)
+            if not records.profile.merged_into:
+                write_profile_records(db, records, profile_socials(records), fetched_at)
+                done["profiles"] += 1
+        for url, final_url, html, fetched_at in stored_homepages(db, venue_key):
+            save_homepage_socials(db, url, extract_socials(html, final_url), fetched_at)
+            done["homepages"] += 1
+    for key, stamp in harvested_venues(db).items():
+        if key in venues and venue_key in (None, key):
+            derived = derive_code_links(db, venues[key], datetime.fromisoformat(stamp), rederived=True)
+            done["code_links"] += derived["links"]
+            done["machine_tldrs"] += derived["machine_tldrs"]
+    done["repositories"] = rebuild_repositories(db, venue_key)
+    return dict(done)
+
+
+def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None) -> int:
+    """Papers, authors, reviews and decisions from the raw notes, a batch per transaction."""
+    chosen = {k: v for k, v in venues.items() if venue_key in (None, k)}
+    venue_wide = {
+        key: group_by_forum(json.loads(r["json"]) for r in iter_raw_notes(db, key, v.replies.decision))
+        for key, v in chosen.items()
+        if v.replies.decision_scope == "venue"
+    }
+    done = 0
+    batch: list[tuple[NormalizedNote, str]] = []
+    for row in iter_raw_notes(db, venue_key):
+        venue = chosen.get(row["venue"])
+        if venue is None:
+            raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
+        if row["invitation"] not in {listing.invitation for listing in venue.listings}:
+            continue  # a venue-wide decision, read above
+        batch.append((normalize_any(json.loads(row["json"]), venue, venue_wide.get(venue.key)), row["fetched_at"]))
+        done += 1
+        if len(batch) >= REBUILD_BATCH:
+            with db.atomic():
+                replace_records(db, batch)
+            batch = []
+    with db.atomic():
+        replace_records(db, batch)
+    return done
+
+
+def rebuild_repositories(db: sqlite_utils.Database, venue_key: str | None = None) -> int:
+    """The repositories' columns, read again from the stored GitHub answers."""
+    done = 0
+    with db.atomic():
+        for url, payload in stored_repositories(db, venue_key):
+            try:
+                repo = repository_from_github(payload)
+            except NormalizeError as exc:
+                log.warning("rebuild: skipping the stored GitHub answer for %s: %s", url, exc)
+                continue
+            rewrite_repository(db, url, repo)
+            done += 1
+    return done
