@@ -22,21 +22,24 @@ from rapidfuzz import fuzz
 
 from paperharvest.errors import NormalizeError
 from paperharvest.models import ArxivEntry, ArxivFeed
-from paperharvest.normalize.arxiv import (
-    DEFAULT_QUERY_CHARS,
+from paperharvest.normalize.arxiv_feed import parse_feed
+from paperharvest.normalize.arxiv_match import (
     PaperToMatch,
+    arxiv_year_window,
     best_match,
-    build_title_query,
-    encoded_length,
-    find_arxiv_ids,
-    normalize_title,
-    parse_feed,
     same_author,
     score_candidate,
     surname_keys,
-    title_query_terms,
     title_similarity,
 )
+from paperharvest.normalize.arxiv_query import (
+    DEFAULT_QUERY_CHARS,
+    build_title_query,
+    encoded_length,
+    find_arxiv_ids,
+    title_query_terms,
+)
+from paperharvest.normalize.arxiv_text import normalize_title
 from tests.fakes.arxiv_server import (
     FakeArxiv,
     dropped_connection,
@@ -647,6 +650,19 @@ def test_window_is_a_parameter() -> None:
     edge_out = make_entry("2201.00001", "T", ["Jun Li"], "2022-01-01T00:00:00Z")
     assert score_candidate("T", ["Jun Li"], 2020, edge_in).in_window
     assert not score_candidate("T", ["Jun Li"], 2020, edge_out).in_window
+
+
+def test_title_search_and_matcher_share_one_date_window() -> None:
+    first, last = arxiv_year_window(2020)
+    assert (first, last) == (2018, 2021)
+    ((query, _),) = build_title_query(["Deep Learning for Time Series"], submitted_years=arxiv_year_window(2020))
+    assert query.endswith(f"AND submittedDate:[{first}01010000 TO {last}12312359]")
+    # What the search lets through is what the matcher accepts: the last minute of `last` is in, `last + 1` out.
+    dates = {f"{first}-01-01T00:00:00Z": True, f"{last}-12-31T23:59:00Z": True, f"{last + 1}-01-01T00:00:00Z": False}
+    for published, inside in dates.items():
+        entry = make_entry("1801.00001", "T", ["Jun Li"], published)
+        assert score_candidate("T", ["Jun Li"], 2020, entry).in_window is inside, published
+    assert arxiv_year_window(2020, years_before=5) == (2015, 2021)
 
 
 # ---- the fake arXiv server ------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from paperharvest.cli import main
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
-from tests.helpers import rows, scalar
+from tests.helpers import rows, scalar, timeless_dump
 
 SAMPLE_2024 = REPO / "tests" / "fixtures" / "iclr2024_sample"
+PAPER_TABLES = ("papers", "reviews", "decisions", "paper_authors", "authors", "author_aliases", "raw_notes")
 
 
 def load_2024() -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -94,3 +95,19 @@ def test_a_v2_venue_whose_listing_comes_back_empty_is_an_error(
         fake_env(fake.url)
         assert fetch(tmp_path / "x.db", "iclr2024") == 5
     assert "listed no notes for ICLR.cc/2024/Conference/-/Submission" in capsys.readouterr().err
+
+
+def test_a_v2_listing_over_many_pages_stores_what_one_page_does(tmp_path: Path, fake_env: Any) -> None:
+    group, notes = load_2024()
+    one, many = tmp_path / "one.db", tmp_path / "many.db"
+    with FakeOpenReview({"v2": notes}, v2_groups=[group]) as fake:
+        fake_env(fake.url)
+        assert fetch(one, "iclr2024") == 0
+        args = ["fetch", "--venue", "iclr2024", "--db", str(many), "--stages", "notes", "--page-size", "3", "-q"]
+        assert main(args) == 0
+        pages = [r for r in fake.requests if r.path == "/notes" and r.query.get("limit") == "3"]
+    papers = scalar(one, "SELECT count(*) FROM papers")
+    assert papers > 6  # the sample really spans several pages of 3
+    # Paging stops on the first page shorter than the page size: ceil(n / 3) pages, one more when 3 divides n.
+    assert len(pages) == papers // 3 + 1
+    assert timeless_dump(many, PAPER_TABLES) == timeless_dump(one, PAPER_TABLES)

@@ -33,6 +33,7 @@ from tests.fakes.openreview_v1 import (
     TEST_PASSWORD,
     TEST_USER,
     FakeOpenReview,
+    account,
     dropped_connection,
     html_page,
     not_json,
@@ -378,3 +379,25 @@ def test_fake_serves_the_whole_venue_in_pages(venue: dict[str, list[dict[str, An
             ids += [n["id"] for n in page["notes"]]
         assert ids == sorted(n["id"] for n in venue[SUBMISSION])
         assert server.count("GET", "/notes") == 4
+
+
+def test_listings_can_be_made_to_lie_about_their_count_and_to_repeat_a_note() -> None:
+    ordered = sorted(IDS)
+    with FakeOpenReview(_small_venue()) as server:
+        server.misstate_count(INV, -2)
+        listing = _notes(server.url, invitation=INV, sort="id")
+        assert (listing["count"], len(listing["notes"])) == (len(IDS) - 2, len(IDS))
+        server.repeat_note(INV, twice=ordered[0], instead_of=ordered[3])
+        served = [n["id"] for n in _notes(server.url, invitation=INV, sort="id")["notes"]]
+    assert served == [ordered[0], ordered[1], ordered[2], ordered[0], ordered[4]]
+
+
+def test_the_login_answers_with_the_account_it_opened() -> None:
+    user = account("~Some_User1", ["some@uni.example.edu"], "Some User")
+    with FakeOpenReview(
+        _small_venue(), users={"some@uni.example.edu": "pw"}, accounts={"some@uni.example.edu": user}
+    ) as server:
+        status, body = _post(server.url, "/login", {"id": "some@uni.example.edu", "password": "pw"})
+    assert status == 200 and body["token"] in server.issued_tokens()
+    assert body["user"]["id"] == body["user"]["profile"]["id"] == "~Some_User1"
+    assert body["user"]["profile"]["emails"] == ["some@uni.example.edu"]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import itertools
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from paperharvest.errors import UpstreamUnavailable
 from paperharvest.net import Network
-from paperharvest.net.guard import BlockedURL, allowed_addresses, check_url, is_public
-from paperharvest.net.policy import RetryPolicy
+from paperharvest.net.guard import BlockedURL, InvalidURL, allowed_addresses, check_url, is_public
+from paperharvest.net.policy import Deadline, RetryPolicy
 from paperharvest.sources.homepages import HomepageRequest, HostPacer, fetch_homepage, fetch_homepages
 from tests.fakes.web_server import FakeWeb, Page
 
@@ -171,11 +173,15 @@ def test_homepage_fetches_replay_offline_with_the_same_outcomes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tape = tmp_path / "tape"
-    routes = {"/ok": Page(HTML), "/away": Page(status=302, headers={"Location": "http://192.168.0.9/"})}
+    routes = {
+        "/ok": Page(HTML),
+        "/away": Page(status=302, headers={"Location": "http://192.168.0.9/"}),
+        "/big": Page(HTML * 40),
+    }
     with FakeWeb(routes) as web:
         recording = Network(RetryPolicy(), 60, record_dir=tape)
-        urls = [web.url + "/ok", web.url + "/away", "gopher://old.example/"]
-        live = [fetch(client(recording), url) for url in urls]
+        urls = [web.url + "/ok", web.url + "/away", "gopher://old.example/", web.url + "/big"]
+        live = [fetch(client(recording, max_bytes=len(HTML) * 2), url) for url in urls]
         recording.finish()
 
     def refuse(self: socket.socket, address: Any) -> None:
@@ -183,6 +189,151 @@ def test_homepage_fetches_replay_offline_with_the_same_outcomes(
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     replaying = Network(RetryPolicy(), 60, replay_dir=tape)
-    replayed = [fetch(client(replaying), url) for url in urls]
+    replayed = [fetch(client(replaying, max_bytes=len(HTML) * 2), url) for url in urls]
     assert [(r.outcome, r.html, r.final_url) for r in replayed] == [(r.outcome, r.html, r.final_url) for r in live]
-    assert [r.outcome for r in live] == ["ok", "blocked", "blocked"]
+    assert [r.outcome for r in live] == ["ok", "blocked", "blocked", "too_large"]
+
+
+@pytest.mark.parametrize(
+    "host", ["0177.0.0.1", "127.1", "2130706433", "0x7f.0.0.1", "0x7f000001", "10.0.0.010", "1.2.3.4."]
+)
+def test_ipv4_addresses_in_other_spellings_are_refused_by_their_spelling(host: str) -> None:
+    # The resolver would say "public": the decision must come from the spelling, never from dialling.
+    public = resolver_for({host: ["93.184.216.34"]})
+    with pytest.raises(InvalidURL):
+        allowed_addresses(host, 80, allow_private=True, resolver=public)
+    with pytest.raises(InvalidURL):
+        check_url(f"http://{host}/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/x",
+        "http://0177.0.0.1/",
+        "http://h:80:80/",
+        "http://h:99999/",
+        "http://xn--a.com/",
+        "http://a\x00b/",
+    ],
+)
+def test_urls_that_do_not_parse_are_invalid_not_errors(url: str, network: Network) -> None:
+    result = fetch(client(network), url)
+    assert (result.outcome, result.final_url) == ("invalid_url", url)
+    assert result.detail
+
+
+def test_a_redirect_to_a_url_that_does_not_parse_is_invalid(network: Network) -> None:
+    with FakeWeb({"/": Page(status=302, headers={"Location": "http://[::1/x"})}) as web:
+        result = fetch(client(network), web.url + "/")
+    assert result.outcome == "invalid_url" and "::1/x" in result.detail
+
+
+def test_a_dripped_page_ends_at_the_page_limit(network: Network) -> None:
+    with FakeWeb({"/": Page(HTML, drip_seconds=0.2)}) as web:
+        started = time.monotonic()
+        # Each byte comes well within the 2 s read timeout: only a limit on the whole page ends it.
+        result = fetch(client(network, timeout=2.0, page_seconds=1.0), web.url + "/")
+        elapsed = time.monotonic() - started
+    assert result.outcome == "timeout"
+    assert elapsed < 3
+
+
+def test_a_page_whose_headers_come_late_ends_at_the_page_limit(network: Network) -> None:
+    with FakeWeb({"/": Page(HTML, stall_seconds=3)}) as web:
+        started = time.monotonic()
+        # The read timeout (5 s) would wait for the headers; the page limit covers them too.
+        result = fetch(client(network, timeout=5.0, page_seconds=0.5), web.url + "/")
+        elapsed = time.monotonic() - started
+    assert result.outcome == "timeout"
+    assert elapsed < 2
+
+
+def test_a_page_cut_mid_body_is_unreachable_and_says_so(network: Network) -> None:
+    with FakeWeb({"/": Page(HTML, cut_body_after=10)}) as web:
+        result = fetch(client(network), web.url + "/")
+    assert result.outcome == "unreachable" and "dropped mid-answer" in result.detail
+
+
+def test_the_run_deadline_ends_a_dripped_page_and_the_stage() -> None:
+    deadline_network = Network(RetryPolicy(), 2)
+    with FakeWeb({"/": Page(HTML, drip_seconds=0.2)}) as web:
+        started = time.monotonic()
+        with pytest.raises(UpstreamUnavailable, match="run deadline of 2 s"):
+            fetch(client(deadline_network, page_seconds=30.0), web.url + "/")
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.5
+
+
+def test_a_malformed_homepage_does_not_stop_the_others(network: Network) -> None:
+    with FakeWeb({"/a": Page(HTML), "/b": Page(HTML)}) as web:
+        urls = [web.url + "/a", "http://[::1/x", "http://h:80:80/", "http://0177.0.0.1/", web.url + "/b"]
+        results = list(
+            fetch_homepages(client(network), [HomepageRequest(u) for u in urls], concurrency=2, pacer=HostPacer(0))
+        )
+        assert web.count("/a") == web.count("/b") == 1
+    assert [r.outcome for r in results] == ["ok", "invalid_url", "invalid_url", "invalid_url", "ok"]
+
+
+class SteppedClock:
+    """A monotonic clock that moves only when told, for a Deadline that runs out exactly when a test says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_homepage_fetching_stops_submitting_once_the_deadline_is_reached(network: Network) -> None:
+    clock = SteppedClock()
+    deadline = Deadline(10, monotonic=clock)
+    routes = {f"/p{i}": Page(HTML) for i in range(40)}
+    with FakeWeb(routes) as web:
+        requests = [HomepageRequest(f"{web.url}/p{i}") for i in range(40)]
+        pages = fetch_homepages(client(network), requests, concurrency=2, pacer=HostPacer(0), deadline=deadline)
+        first = [next(pages) for _ in range(3)]
+        clock.now = 11
+        with pytest.raises(UpstreamUnavailable, match="run deadline of 10 s"):
+            list(pages)
+        asked = len(web.hits)
+    assert [r.outcome for r in first] == ["ok"] * 3
+    # Three yielded plus at most the window ahead of them (twice the concurrency): not all 40.
+    assert asked <= 3 + 4
+
+
+def test_homepage_fetching_holds_a_bounded_window_ahead(network: Network) -> None:
+    routes = {f"/p{i}": Page(HTML) for i in range(30)}
+    with FakeWeb(routes) as web:
+        requests = [HomepageRequest(f"{web.url}/p{i}") for i in range(30)]
+        pages = fetch_homepages(client(network), requests, concurrency=2, pacer=HostPacer(0))
+        next(pages)
+        time.sleep(0.3)  # time for every page to be fetched, were they all submitted
+        asked = len(web.hits)
+        rest = list(pages)
+    assert asked <= 1 + 4
+    assert len(rest) == 29
+
+
+def test_an_unexpected_error_stops_new_fetches_at_once(network: Network) -> None:
+    class Broken(Exception):
+        pass
+
+    web_client = client(network)
+    real_get = web_client.get
+    calls: list[str] = []
+
+    def get(url: str, **kwargs: Any) -> httpx.Response:
+        calls.append(url)
+        if url.endswith("/p1"):
+            raise Broken("a bug")
+        return real_get(url, **kwargs)
+
+    routes = {f"/p{i}": Page(HTML) for i in range(30)}
+    with FakeWeb(routes) as web:
+        web_client.get = get  # type: ignore[method-assign]
+        requests = [HomepageRequest(f"{web.url}/p{i}") for i in range(30)]
+        with pytest.raises(Broken):
+            list(fetch_homepages(web_client, requests, concurrency=1, pacer=HostPacer(0)))
+    # One at a time: the failing fetch is the last one that ran.
+    assert [c.rsplit("/", 1)[1] for c in calls] == ["p0", "p1"]

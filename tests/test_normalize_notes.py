@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from paperharvest.errors import NormalizeError, UpstreamDataError
+from paperharvest.errors import NormalizeError, RejectedNote, UpstreamDataError, VenueConfigGap
 from paperharvest.normalize.notes import (
     absolute_url,
     clean_text,
@@ -88,6 +88,10 @@ def _replies(raw: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return [r for r in raw["details"]["directReplies"] if r["invitation"].endswith(f"/-/{name}")]
 
 
+def _first_review(raw: dict[str, Any]) -> dict[str, Any]:
+    return _replies(raw, "Official_Review")[0]
+
+
 def _present(content: dict[str, Any], key: str) -> bool:
     value = content.get(key)
     return isinstance(value, str) and value.strip() != ""
@@ -154,11 +158,15 @@ def test_ms_to_datetime_ignores_local_timezone(monkeypatch: pytest.MonkeyPatch) 
     assert result is not None and result.tzinfo is not None and result.utcoffset() == timedelta(0)
 
 
-def test_ms_to_datetime_none_and_bad() -> None:
+def test_ms_to_datetime_reads_numeric_strings_and_rejects_the_rest() -> None:
     assert ms_to_datetime(None) is None
-    assert ms_to_datetime(False) is None
-    with pytest.raises(NormalizeError):
-        ms_to_datetime("1569439942705")
+    assert ms_to_datetime("1569439942705") == _millis(1569439942705)
+    for bad, reason in [(False, "bad_type"), ("soon", "bad_number"), ([1], "bad_number"), (10**30, "bad_number"),
+                        (float("nan"), "bad_time"), (1e300, "bad_time")]:  # fmt: skip
+        with pytest.raises(RejectedNote) as info:
+            ms_to_datetime(bad, "cdate")
+        assert info.value.reason == reason, bad
+        assert str(info.value).startswith("cdate ")
 
 
 @pytest.mark.parametrize(
@@ -446,8 +454,11 @@ def _decision_reply(raw: dict[str, Any]) -> dict[str, Any]:
 
 def test_unknown_decision_string_stops(note: dict[str, Any], venue: VenueConfig) -> None:
     _decision_reply(note)["content"]["decision"] = "Accept (Oral)"
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(VenueConfigGap) as info:
         normalize_note(note, venue)
+    # A config gap stops the run: it must not be caught as a rejection and quarantined.
+    assert not isinstance(info.value, RejectedNote)
+    assert (info.value.field, info.value.value) == ("decision", "Accept (Oral)")
     message = str(info.value)
     assert "'Accept (Oral)'" in message
     assert note["id"] in message
@@ -456,8 +467,9 @@ def test_unknown_decision_string_stops(note: dict[str, Any], venue: VenueConfig)
 
 def test_decision_without_decision_field_stops(note: dict[str, Any], venue: VenueConfig) -> None:
     del _decision_reply(note)["content"]["decision"]
-    with pytest.raises(NormalizeError, match="decision"):
+    with pytest.raises(RejectedNote, match="decision") as info:
         normalize_note(note, venue)
+    assert info.value.reason == "no_decision"
 
 
 @pytest.mark.parametrize("key", ["ddate", "tddate"])
@@ -495,23 +507,144 @@ def test_missing_title_stops(note: dict[str, Any], venue: VenueConfig, title: st
         del note["content"]["title"]
     else:
         note["content"]["title"] = title
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(RejectedNote) as info:
         normalize_note(note, venue)
+    assert info.value.reason == "no_title"
     assert note["id"] in str(info.value)
     assert "title" in str(info.value)
 
 
-def test_note_without_content_stops(note: dict[str, Any], venue: VenueConfig) -> None:
-    del note["content"]
-    with pytest.raises(NormalizeError):
+@pytest.mark.parametrize("content", ["absent", None, "a string", ["title"], 7])
+def test_note_without_an_object_content_is_rejected(note: dict[str, Any], venue: VenueConfig, content: Any) -> None:
+    if content == "absent":
+        del note["content"]
+    else:
+        note["content"] = content
+    with pytest.raises(RejectedNote) as info:
         normalize_note(note, venue)
+    assert info.value.reason == "not_an_object"
+    assert note["id"] in str(info.value)
+
+
+# --- quarantine: what does not fit a field is a rejection, never a silent NULL -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"), [("1194", 1194), (" 1194 ", 1194), (1194.0, 1194), (1194, 1194), (None, None)]
+)
+def test_number_sent_as_a_numeric_string_is_read(
+    note: dict[str, Any], venue: VenueConfig, sent: Any, stored: Any
+) -> None:
+    note["number"] = sent
+    assert normalize_note(note, venue).paper.number == stored
+
+
+@pytest.mark.parametrize("number", [{"value": 1194}, [1194], "1194a", 11.5, True, 2**63, "9" * 40])
+def test_number_that_is_not_a_number_is_rejected(note: dict[str, Any], venue: VenueConfig, number: Any) -> None:
+    note["number"] = number
+    with pytest.raises(RejectedNote) as info:
+        normalize_note(note, venue)
+    assert info.value.reason in ("bad_number", "bad_type")
+    assert f"paper {note['id']}: number" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("content", "title"), ["a", "list"]),
+        (("content", "title"), {"value": "T"}),
+        (("content", "abstract"), 42),
+        (("content", "keywords"), {"k": 1}),
+        (("content", "keywords"), ["ok", 3]),
+        (("content", "authors"), "Ann Author"),
+        (("content", "authorids"), [["x@y.org"]]),
+        (("content", "pdf"), ["/pdf/x.pdf"]),
+        (("tmdate",), "yesterday"),
+    ],
+)
+def test_field_of_the_wrong_type_is_rejected(
+    note: dict[str, Any], venue: VenueConfig, path: tuple[str, ...], value: Any
+) -> None:
+    target = note
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(RejectedNote) as info:
+        normalize_note(note, venue)
+    assert info.value.reason in ("bad_type", "bad_number")
+    assert note["id"] in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "place", ["title", "abstract", "review text", "an unread reply field", "a key", "the id", "a keyword"]
+)
+def test_a_lone_surrogate_anywhere_is_rejected(note: dict[str, Any], venue: VenueConfig, place: str) -> None:
+    review = _first_review(note)
+    if place == "title":
+        note["content"]["title"] += "\ud800"
+    elif place == "abstract":
+        note["content"]["abstract"] = "\udfff" + note["content"]["abstract"]
+    elif place == "review text":
+        review["content"]["review"] += " \ud83d"
+    elif place == "an unread reply field":
+        review["readers"] = ["everyone\udc00"]
+    elif place == "a key":
+        note["content"]["x\ud800"] = "y"
+    elif place == "the id":
+        note["id"] += "\ud800"
+    else:
+        note["content"]["keywords"].append("\ud800")
+    with pytest.raises(RejectedNote) as info:
+        normalize_note(note, venue)
+    assert info.value.reason == "lone_surrogate"
+    message = str(info.value)
+    # The message itself is stored and printed: it must be encodable.
+    message.encode("utf-8")
+    assert "surrogate" in message
+
+
+def test_a_paired_surrogate_is_an_ordinary_character(note: dict[str, Any], venue: VenueConfig) -> None:
+    # json.loads joins a \ud83d\ude00 pair into one character: that is valid text and must be kept.
+    note["content"]["title"] = json.loads('"Smile \\ud83d\\ude00"')
+    assert normalize_note(note, venue).paper.title == "Smile \U0001f600"
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["reply not an object", "reply without id", "reply id a number", "review content a list",
+     "signatures not names", "invitation a number", "details a list", "directReplies an object"],
+)  # fmt: skip
+def test_malformed_replies_are_rejected(note: dict[str, Any], venue: VenueConfig, change: str) -> None:
+    review = _first_review(note)
+    replies = note["details"]["directReplies"]
+    if change == "reply not an object":
+        replies.append("a reply")
+    elif change == "reply without id":
+        del review["id"]
+    elif change == "reply id a number":
+        review["id"] = 7
+    elif change == "review content a list":
+        review["content"] = [review["content"]]
+    elif change == "signatures not names":
+        review["signatures"] = [{"id": "AnonReviewer1"}]
+    elif change == "invitation a number":
+        review["invitation"] = 7
+    elif change == "details a list":
+        note["details"] = [replies]
+    else:
+        note["details"]["directReplies"] = {"0": review}
+    with pytest.raises(RejectedNote) as info:
+        normalize_note(note, venue)
+    assert info.value.reason in ("not_an_object", "no_id", "bad_type")
+    assert note["id"] in str(info.value) or "reply" in str(info.value)
 
 
 def test_unreadable_rating_names_the_review(note: dict[str, Any], venue: VenueConfig) -> None:
     review = _replies(note, "Official_Review")[0]
     review["content"]["rating"] = "Strong Accept"
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(RejectedNote) as info:
         normalize_note(note, venue)
+    assert info.value.reason == "bad_score"
     assert review["id"] in str(info.value)
     assert note["id"] in str(info.value)
     assert "'Strong Accept'" in str(info.value)

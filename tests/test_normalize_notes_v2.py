@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from paperharvest.errors import NormalizeError
+from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import normalize_note
-from paperharvest.normalize.notes_v2 import content_value, normalize_note_v2, unwrap_content
+from paperharvest.normalize.notes_v2 import normalize_note_v2
+from paperharvest.normalize.values import content_value, unwrap_content
 from paperharvest.settings import REPO_CONFIGS
 from paperharvest.venues import VenueConfig, load_venue_file
 
@@ -98,7 +99,6 @@ def test_content_value_unwraps_only_value_objects() -> None:
     assert content_value("plain") == "plain"
     assert content_value({"other": 1}) == {"other": 1}
     assert unwrap_content({"rating": {"value": 4}, "title": {"value": "T"}}) == {"rating": 4, "title": "T"}
-    assert unwrap_content(None) == {}
 
 
 # --- the real ICLR 2026 note -------------------------------------------------------------------------------
@@ -281,6 +281,9 @@ def _first_review(note: dict[str, Any]) -> dict[str, Any]:
         (6, 4, (6, None, 4)),
         ("8:accept, good paper", "3", (8, "accept, good paper", 3)),
         ("10", 5, (10, None, 5)),
+        # A rating sent as a numeric string inside its wrapper is read as the number.
+        ("6", "4", (6, None, 4)),
+        (" 8 ", 3.0, (8, None, 3)),
     ],
 )
 def test_string_and_integer_ratings(
@@ -300,8 +303,9 @@ def test_unreadable_rating_is_an_error(sample: dict[str, Any], iclr2024: VenueCo
     note = _by_number(sample, 5)
     review = _first_review(note)
     review["content"]["rating"] = {"value": rating}
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(RejectedNote) as info:
         normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "bad_score"
     assert review["id"] in str(info.value)
 
 
@@ -329,8 +333,9 @@ def _set(note: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
 
 def test_unknown_venueid_is_an_error(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _set(_by_number(sample, 9), "venueid", f"{V24}/Rejected")
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(VenueConfigGap) as info:
         normalize_note_v2(note, iclr2024)
+    assert (info.value.field, info.value.value) == ("venueid", f"{V24}/Rejected")
     message = str(info.value)
     assert f"'{V24}/Rejected'" in message
     assert "iclr2024" in message
@@ -340,8 +345,9 @@ def test_unknown_venueid_is_an_error(sample: dict[str, Any], iclr2024: VenueConf
 def test_missing_venueid_is_an_error(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _by_number(sample, 9)
     del note["content"]["venueid"]
-    with pytest.raises(NormalizeError, match="has no venueid"):
+    with pytest.raises(RejectedNote, match="has no venueid") as info:
         normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "no_venueid"
 
 
 @pytest.mark.parametrize(
@@ -366,7 +372,7 @@ def test_venue_string_case_variants(
 
 def test_unknown_venue_string_of_an_accepted_paper_is_an_error(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _set(_by_number(sample, 5), "venue", "ICLR 2024 notable")
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(VenueConfigGap) as info:
         normalize_note_v2(note, iclr2024)
     assert "'ICLR 2024 notable'" in str(info.value)
     assert "[presentation]" in str(info.value)
@@ -393,7 +399,7 @@ def test_under_review_venueid_with_a_decision_reads_the_decision(sample: dict[st
 def test_unknown_decision_string_is_an_error(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _by_number(sample, 5)
     _replies_named(note, "Decision")[0]["content"]["decision"] = {"value": "Accept (Poster)"}  # 2025's case
-    with pytest.raises(NormalizeError) as info:
+    with pytest.raises(VenueConfigGap) as info:
         normalize_note_v2(note, iclr2024)
     assert "'Accept (Poster)'" in str(info.value)
     assert "'Accept (poster)'" in str(info.value)
@@ -423,7 +429,7 @@ def test_deleted_reply_is_skipped(sample: dict[str, Any], iclr2024: VenueConfig)
 
 
 def test_note_of_another_domain_is_an_error(sample: dict[str, Any], iclr2026: VenueConfig) -> None:
-    with pytest.raises(NormalizeError, match=re.escape("belongs to 'ICLR.cc/2024/Conference', not to iclr2026")):
+    with pytest.raises(RejectedNote, match=re.escape("belongs to 'ICLR.cc/2024/Conference', not to iclr2026")):
         normalize_note_v2(_by_number(sample, 5), iclr2026)
 
 
@@ -441,17 +447,72 @@ def test_v1_config_is_refused(sample: dict[str, Any]) -> None:
 def test_note_outside_the_listing_is_an_error(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _by_number(sample, 5)
     note["invitations"] = [i for i in note["invitations"] if not i.endswith("/-/Submission")]
-    with pytest.raises(NormalizeError, match="is a listing of iclr2024"):
+    with pytest.raises(RejectedNote, match="is a listing of iclr2024"):
         normalize_note_v2(note, iclr2024)
 
 
-@pytest.mark.parametrize("broken", [{}, {"id": "x"}, {"id": "x", "content": []}])
-def test_note_without_id_or_content(iclr2024: VenueConfig, broken: dict[str, Any]) -> None:
-    with pytest.raises(NormalizeError):
+@pytest.mark.parametrize("broken", [{}, {"id": "x"}, {"id": "x", "content": []}, {"id": 5, "content": {}}, [], "x"])
+def test_note_without_id_or_content(iclr2024: VenueConfig, broken: Any) -> None:
+    with pytest.raises(RejectedNote) as info:
         normalize_note_v2(broken, iclr2024)
+    assert info.value.reason in ("no_id", "not_an_object")
 
 
 def test_note_without_title(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
     note = _set(_by_number(sample, 5), "title", "   ")
-    with pytest.raises(NormalizeError, match="has no title"):
+    with pytest.raises(RejectedNote, match="has no title") as info:
         normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "no_title"
+
+
+@pytest.mark.parametrize(("sent", "stored"), [("5", 5), (5, 5), (None, None)])
+def test_v2_number_sent_as_a_string_is_read(
+    sample: dict[str, Any], iclr2024: VenueConfig, sent: Any, stored: Any
+) -> None:
+    note = _by_number(sample, 5)
+    note["number"] = sent
+    assert normalize_note_v2(note, iclr2024).paper.number == stored
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("title", ["T"]), ("title", {"nested": "T"}), ("abstract", 3), ("venueid", ["x"]), ("keywords", 9)],
+)
+def test_v2_field_of_the_wrong_type_is_rejected(
+    sample: dict[str, Any], iclr2024: VenueConfig, key: str, value: Any
+) -> None:
+    note = _set(_by_number(sample, 5), key, value)
+    with pytest.raises(RejectedNote) as info:
+        normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "bad_type"
+    assert f"{key} is a " in str(info.value)
+
+
+def test_v2_lone_surrogate_is_rejected(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
+    note = _by_number(sample, 5)
+    _first_review(note)["content"]["summary"] = {"value": "fine until \ud800"}
+    with pytest.raises(RejectedNote) as info:
+        normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "lone_surrogate"
+    assert "details.replies[" in str(info.value)  # says where
+
+
+@pytest.mark.parametrize("content", [None, [], "text"])
+def test_v2_review_whose_content_is_not_an_object_is_rejected(
+    sample: dict[str, Any], iclr2024: VenueConfig, content: Any
+) -> None:
+    note = _by_number(sample, 5)
+    review = _first_review(note)
+    review["content"] = content
+    with pytest.raises(RejectedNote) as info:
+        normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "not_an_object"
+    assert review["id"] in str(info.value)
+
+
+def test_v2_reply_that_is_not_an_object_is_rejected(sample: dict[str, Any], iclr2024: VenueConfig) -> None:
+    note = _by_number(sample, 5)
+    note["details"]["replies"].append(["not", "a", "note"])
+    with pytest.raises(RejectedNote) as info:
+        normalize_note_v2(note, iclr2024)
+    assert info.value.reason == "not_an_object"

@@ -23,7 +23,7 @@ import copy
 import json
 import random
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ import requests
 from paperharvest.errors import NormalizeError
 from paperharvest.models import LINK_KINDS, AuthorHistory, ProfileRecords
 from paperharvest.normalize.profiles import (
+    AliasMap,
+    ProfileKeys,
     alias_key,
     alias_map,
     current_history_index,
@@ -336,14 +338,20 @@ def test_merged_into(raw_by_id: dict[str, dict[str, Any]]) -> None:
 # ---- alias_map --------------------------------------------------------------------------------------------
 
 
+def people_of(profiles: Iterable[ProfileRecords]) -> AliasMap:
+    return alias_map(ProfileKeys.of(r.profile) for r in profiles)
+
+
 def test_alias_map_over_the_sample_venue(records: dict[str, ProfileRecords], sample_author_ids: list[str]) -> None:
-    mapping = alias_map(records.values())
+    found = people_of(records.values())
+    mapping = found.people
     resolved = {a: mapping[alias_key(a)] for a in sample_author_ids if alias_key(a) in mapping}
     assert len(resolved) == 73  # 72 e-mails and ~Jonas_Brenner1
     assert resolved["priya.raman@example.edu"] == "~Priya_Raman1"
     assert resolved["~Jonas_Brenner1"] == "~Jonas_Brenner1"
     assert resolved["kai.mueller@example.edu"] == "~Kai_Muller1"
     assert "dholt@example.com" not in resolved
+    assert found.ambiguous == {}
     # One canonical author per person: the alias, the merged id and the merged profile's e-mail.
     assert mapping["~Sara_Lindholm2"] == mapping["slindholm@example.org"] == "~Sara_Lindholm1"
     assert mapping["~Kai_Mueller1"] == mapping["k.mueller@old.example.org"] == "~Kai_Muller1"
@@ -354,55 +362,67 @@ def test_alias_map_over_the_sample_venue(records: dict[str, ProfileRecords], sam
     # The answer depends on the set of profiles, not on the order batches came back in.
     shuffled = list(records.values())
     random.Random(7).shuffle(shuffled)
-    assert alias_map(shuffled) == mapping
-    assert alias_map(list(records.values()) * 2) == mapping
+    assert people_of(shuffled) == found
+    assert people_of(list(records.values()) * 2) == found
 
 
 def test_alias_map_merged_profile_alone_or_survivor_alone(raw_by_id: dict[str, dict[str, Any]]) -> None:
     merged = normalize_profile(raw_by_id["~Kai_Mueller1"])
     survivor = normalize_profile(raw_by_id["~Kai_Muller1"])
     # Only the Merged profile came back: its referent names the survivor.
-    assert alias_map([merged]) == {"~Kai_Mueller1": "~Kai_Muller1", "k.mueller@old.example.org": "~Kai_Muller1"}
+    assert people_of([merged]).people == {
+        "~Kai_Mueller1": "~Kai_Muller1",
+        "k.mueller@old.example.org": "~Kai_Muller1",
+    }
     # Only the survivor came back: the old username in its names[] is enough.
-    assert alias_map([survivor])["~Kai_Mueller1"] == "~Kai_Muller1"
+    assert people_of([survivor]).people["~Kai_Mueller1"] == "~Kai_Muller1"
     # A Merged profile with no target and no survivor stands for itself rather than vanish.
     orphan = normalize_profile({**_raw("~Orphan1"), "state": "Merged"})
-    assert alias_map([orphan]) == {"~Orphan1": "~Orphan1"}
+    assert people_of([orphan]).people == {"~Orphan1": "~Orphan1"}
 
 
 def test_alias_map_follows_merge_chains_and_survives_cycles() -> None:
     a = normalize_profile({**_raw("~A1", emailsConfirmed=["a@example.edu"]), "state": "Merged", "referent": "~B1"})
     b = normalize_profile({**_raw("~B1"), "state": "Merged", "referent": "~C1"})
     c = normalize_profile(_raw("~C1"))
-    mapping = alias_map([a, b, c])
+    mapping = people_of([a, b, c]).people
     assert mapping["~A1"] == mapping["~B1"] == mapping["a@example.edu"] == "~C1"
 
     x = normalize_profile({**_raw("~X1"), "state": "Merged", "referent": "~Y1"})
     y = normalize_profile({**_raw("~Y1"), "state": "Merged", "referent": "~X1"})
-    assert set(alias_map([x, y])) == {"~X1", "~Y1"}
+    assert set(people_of([x, y]).people) == {"~X1", "~Y1"}
 
 
 def test_alias_map_conflicts() -> None:
     def person(profile_id: str, **content: Any) -> ProfileRecords:
         return normalize_profile(_raw(profile_id, **content))
 
-    # Two profiles confirm one address: the smaller id wins, whatever the input order.
+    # Two live profiles confirm one address: it names neither, whatever the input order, and both stay.
     first, second = (
         person("~B_Person1", emailsConfirmed=["x@example.edu"]),
         person("~A_Person1", emailsConfirmed=["x@example.edu"]),
     )
-    assert alias_map([first, second])["x@example.edu"] == alias_map([second, first])["x@example.edu"] == "~A_Person1"
+    for pair in ([first, second], [second, first]):
+        found = people_of(pair)
+        assert "x@example.edu" not in found.people
+        assert found.ambiguous == {"x@example.edu": ("~A_Person1", "~B_Person1")}
+        assert found.people["~A_Person1"] == "~A_Person1" and found.people["~B_Person1"] == "~B_Person1"
+    # Two live profiles listing one other username: ambiguous too.
+    names = [{"fullname": "P", "username": "~P1", "preferred": True}, {"fullname": "P", "username": "~Shared1"}]
+    found = people_of([person("~P1", names=names), person("~Q1", names=[{**names[1], "preferred": True}])])
+    assert found.ambiguous["~Shared1"] == ("~P1", "~Q1")
     # A confirmed address beats one that is only listed, even against a smaller id.
     listed = person("~A_Person1", preferredEmail="x@example.edu")
     owner = person("~Z_Person1", emailsConfirmed=["x@example.edu"])
-    assert alias_map([listed, owner])["x@example.edu"] == "~Z_Person1"
+    assert people_of([listed, owner]).people["x@example.edu"] == "~Z_Person1"
     # A live profile's own id is never taken over by another profile's username.
     names = [
         {"fullname": "Squatter", "username": "~Squatter1", "preferred": True},
         {"fullname": "Other", "username": "~Other1"},
     ]
-    mapping = alias_map([person("~Squatter1", names=names), person("~Other1")])
-    assert mapping["~Other1"] == "~Other1"
+    found = people_of([person("~Squatter1", names=names), person("~Other1")])
+    assert found.people["~Other1"] == "~Other1"
+    assert found.ambiguous == {}
 
 
 # ---- errors -----------------------------------------------------------------------------------------------

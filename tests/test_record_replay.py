@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from paperharvest.cli import main
+from paperharvest.net.recording import Answer as RecordedAnswer
+from paperharvest.net.recording import Recorder, now_utc, request_key
 from tests.conftest import REPO, SAMPLE_FIXTURE
-from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview, rate_limited
-from tests.fakes.record_sample import harvest_sample, load_sample_venue
+from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.github_s2 import FakeGitHub, FakeSemanticScholar
+from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview, account, rate_limited
+from tests.fakes.record_sample import harvest_sample, load_sample_venue, sample_arxiv_entries
 from tests.helpers import DATA_TABLES, rows, scalar, table_dump, timeless_dump
 
 BUNDLED = REPO / "data" / "sample" / "iclr2020"
@@ -164,3 +169,82 @@ def test_rebuild_rederives_every_table_from_raw_notes(tmp_path: Path, no_sockets
     conn.close()
     assert main(["rebuild", "--db", str(db), "--quiet"]) == 0
     assert table_dump(db) == before
+
+
+# ---- no secret, no identity in a recording ---------------------------------------------------------------------
+
+LOGIN = "some.user@uni.example.edu"
+PASSWORD = "Tr0ub4dor&3-Horse-Battery"
+ACCOUNT_ID = "~Some_User1"
+EMAILS = [LOGIN, "some.user.private@mail.example.org"]
+FULLNAME = "Somebody Userton"
+GITHUB_TOKEN = "ghp_R3alLooking0GitHubTokenValue1234567890"
+S2_API_KEY = "s2k-R3alLookingSemanticScholarKey0987654"
+
+
+@pytest.mark.parametrize("login", ["password", "token"])
+def test_a_recorded_run_keeps_no_secret_and_no_identity(tmp_path: Path, fake_env: Any, login: str) -> None:
+    tape, db = tmp_path / "tape", tmp_path / "live.db"
+    with (
+        FakeOpenReview(
+            load_sample_venue(),
+            guest_gate="json",
+            users={LOGIN: PASSWORD},
+            accounts={LOGIN: account(ACCOUNT_ID, EMAILS, FULLNAME)},
+        ) as fake,
+        FakeArxiv(sample_arxiv_entries()) as arxiv,
+        FakeGitHub({}, token=GITHUB_TOKEN) as github,
+        FakeSemanticScholar({}, api_key=S2_API_KEY) as s2,
+    ):
+        if login == "password":
+            credentials = {"OPENREVIEW_USERNAME": LOGIN, "OPENREVIEW_PASSWORD": PASSWORD}
+        else:
+            answer = requests.post(f"{fake.url}/login", json={"id": LOGIN, "password": PASSWORD}, timeout=5).json()
+            credentials = {"OPENREVIEW_TOKEN": answer["token"]}
+        fake_env(
+            fake.url,
+            **credentials,
+            PAPERHARVEST_ARXIV_API_URL=arxiv.query_url,
+            PAPERHARVEST_ARXIV_DELAY="0",
+            PAPERHARVEST_GITHUB_API_URL=github.base,
+            PAPERHARVEST_S2_API_URL=s2.base,
+            PAPERHARVEST_CODE_APIS="semanticscholar",
+            GITHUB_TOKEN=GITHUB_TOKEN,
+            S2_API_KEY=S2_API_KEY,
+        )
+        stages = "notes,profiles,arxiv,code"
+        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--record", str(tape), "--stages", stages, "-q"]
+        assert main(args) == 0
+        tokens = fake.issued_tokens()
+        # Every secret was really used, so finding none in the recording means something.
+        assert all(r.authenticated for r in fake.requests if r.path == "/notes")
+        assert github.requests and s2.requests
+    secrets = [LOGIN, PASSWORD, *tokens, GITHUB_TOKEN, S2_API_KEY, ACCOUNT_ID, *EMAILS, FULLNAME]
+    files = [path for path in tape.rglob("*") if path.is_file()]
+    assert len(files) > 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for secret in secrets:
+            assert secret not in text, f"{path.name} holds {secret!r}"
+            assert secret.replace("/", "\\/") not in text
+    if login == "password":
+        # The login is on record by its shape alone.
+        exchanges = [json.loads(path.read_text(encoding="utf-8")) for path in files if path.parent.name == "exchanges"]
+        logins = [e for e in exchanges if e["key"][2] == "/login"]
+        assert len(logins) == 1
+        body = json.loads(logins[0]["response"]["body"])
+        assert body["user"]["profile"]["emails"] == ["REDACTED", "REDACTED"]
+        assert body["token"] == body["user"]["id"] == "REDACTED"
+
+
+def test_secrets_in_query_strings_and_form_bodies_are_redacted(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "tape", now_utc())
+    answer = RecordedAnswer(302, headers={"Location": "https://cdn.example/x?X-Amz-Signature=abc123sig&v=1"})
+    url = "https://api.example/papers?api_key=k3y-s3cret&access_token=t0k3n&q=graphs"
+    recorder.save("POST", url, b"username=someone&password=pa55w0rd&grant_type=password", answer, now_utc())
+    text = next((tmp_path / "tape" / "exchanges").glob("*.json")).read_text()
+    for secret in ("k3y-s3cret", "t0k3n", "pa55w0rd", "abc123sig"):
+        assert secret not in text
+    assert "graphs" in text and "someone" in text
+    # The same request replays: redaction is part of the key, on both sides.
+    assert request_key("GET", url, None) == request_key("GET", url.replace("k3y-s3cret", "other"), None)

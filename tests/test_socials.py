@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from paperharvest.models import SocialLink
+from paperharvest.normalize.links import canonical_code_url
 from paperharvest.normalize.socials import canonical_social, extract_socials
 
 HOMEPAGES = Path(__file__).parent / "fixtures" / "homepages"
@@ -582,3 +583,20 @@ def test_random_bytes_do_not_raise() -> None:
     data = random.Random(2).randbytes(1_000_000)
     assert extract_socials(data, PAGE_URL) == []
     assert extract_socials(b"\xff\xfe" + data, PAGE_URL) == []
+
+
+# GitHub's own pages (one list for code links and socials), real-looking accounts, an Enterprise Managed
+# User's underscore name, and names GitHub cannot issue.
+@pytest.mark.parametrize(
+    ("name", "is_account"),
+    [
+        ("blog", False), ("education", False), ("sponsors", False), ("orgs", False), ("Settings", False),
+        ("karpathy", True), ("google-research", True), ("ann_corp", True), ("a" * 39, True),
+        ("a" * 40, False), ("-lead", False), ("dot.name", False),
+    ],
+)  # fmt: skip
+def test_code_links_and_socials_agree_on_github_accounts(name: str, is_account: bool) -> None:
+    code = canonical_code_url(f"https://github.com/{name}")
+    social = canonical_social(f"https://github.com/{name}")
+    assert (code is not None and code.kind == "user") == is_account
+    assert (social is not None) == is_account

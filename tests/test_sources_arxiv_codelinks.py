@@ -14,7 +14,7 @@ import requests
 from paperharvest.errors import UpstreamDataError, UpstreamUnavailable
 from paperharvest.net import Network
 from paperharvest.net.policy import RetryPolicy
-from paperharvest.normalize.arxiv import build_title_query
+from paperharvest.normalize.arxiv_query import build_title_query
 from paperharvest.sources.arxiv import ArxivPacer, RawFeed, fetch_arxiv_feed, fetch_by_ids, search_titles
 from paperharvest.sources.codelinks import CodeApiAnswer, fetch_code_apis, fetch_hf_paper, fetch_pwc_paper
 from tests.fakes import arxiv_server as fa
@@ -271,7 +271,7 @@ def test_html_where_json_belongs_is_a_data_error(code: FakeCodeApis) -> None:
 
 def test_a_wrong_base_url_is_not_read_as_not_indexed(code: FakeCodeApis) -> None:
     code.inject(fc.CodeApiFault(api="pwc", status=404, body="<html>nope</html>", content_type="text/html"))
-    with pytest.raises(UpstreamDataError, match="HTML 404"):
+    with pytest.raises(UpstreamDataError, match=r"HTTP 404 and an HTML page, not JSON.*check PAPERHARVEST_PWC_API_URL"):
         fetch_pwc_paper(session_for(code.url, "code-apis"), code.pwc_base, "2001.00001")
 
 

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
 
-from paperharvest.errors import DatabaseError, DatabaseLocked
-from paperharvest.normalize.notes import normalize_note
+from paperharvest.errors import DatabaseError, DatabaseLocked, RejectedNote
+from paperharvest.models import NormalizedNote
+from paperharvest.normalize.notes import group_by_forum, normalize_note
 from paperharvest.store.db import open_db, run_lock
-from paperharvest.store.save import save_page, save_venue
+from paperharvest.store.save import (
+    PageResult,
+    finish_run,
+    mark_interrupted_runs,
+    raw_json,
+    save_page,
+    save_venue,
+    start_run,
+)
 from paperharvest.store.schema import SCHEMA_VERSION, ensure_db_shape, schema_version
 from paperharvest.venues import find_venue
 from tests.conftest import REPO
@@ -119,3 +131,115 @@ def test_a_version_1_database_migrates_with_its_data(tmp_path: Path) -> None:
     assert db.execute("SELECT listed_id FROM paper_authors").fetchall() == [("a@x.org",)]
     summary = db.execute("SELECT title, first_author, arxiv_id, tldr_source FROM paper_summary").fetchall()
     assert summary == [("T", "Ann", None, None)]
+
+
+def normalized_or_rejected(notes: list[dict[str, Any]]) -> list[NormalizedNote | RejectedNote]:
+    out: list[NormalizedNote | RejectedNote] = []
+    for note in notes:
+        try:
+            out.append(normalize_note(note, VENUE))
+        except RejectedNote as exc:
+            out.append(exc)
+    return out
+
+
+def test_rejected_notes_are_quarantined_with_the_page_and_cleared_once_they_normalize(tmp_path: Path) -> None:
+    db = fresh(tmp_path)
+    run_id = start_run(db, command="fetch", venue=VENUE.key, options={}, versions={}, started_at=WHEN)
+    notes = copy.deepcopy(load_sample_venue()[BLIND][:6])
+    untitled, surrogate = notes[1], notes[2]
+    del untitled["content"]["title"]
+    surrogate["content"]["abstract"] = "half a pair: \ud800"
+    result = save_page(db, VENUE, BLIND, notes, normalized_or_rejected(notes), WHEN, run_id=run_id)
+    assert (result.added, result.rejected) == (4, 2)
+    rows = db.execute("SELECT note_id, venue, invitation, reason, run_id, rejected_at, json FROM rejected_notes")
+    by_id = {row[0]: row[1:] for row in rows.fetchall()}
+    assert set(by_id) == {untitled["id"], surrogate["id"]}
+    assert by_id[untitled["id"]][:5] == (VENUE.key, BLIND, "no_title", run_id, WHEN.isoformat())
+    assert by_id[surrogate["id"]][2] == "lone_surrogate"
+    # The raw payload is kept exactly, the lone surrogate included (stored \u-escaped, read back the same).
+    assert json.loads(by_id[surrogate["id"]][5]) == surrogate
+    message = db.execute("SELECT message FROM rejected_notes WHERE note_id = ?", [untitled["id"]]).fetchone()[0]
+    assert message == f"paper {untitled['id']} has no title"
+    # No partial paper of a rejected note: no paper row, no reviews, no raw note.
+    for table, column in (("papers", "forum_id"), ("reviews", "forum_id"), ("raw_notes", "note_id")):
+        marks = f"SELECT count(*) FROM {table} WHERE {column} IN (?, ?)"
+        assert db.execute(marks, [untitled["id"], surrogate["id"]]).fetchone()[0] == 0
+
+    fixed = copy.deepcopy(load_sample_venue()[BLIND][:6])
+    again = save_page(db, VENUE, BLIND, fixed, normalized_or_rejected(fixed), WHEN)
+    assert (again.added, again.unchanged, again.rejected) == (2, 4, 0)
+    assert db.execute("SELECT count(*) FROM rejected_notes").fetchone()[0] == 0
+
+
+def test_raw_json_stores_a_lone_surrogate_exactly_and_ordinary_text_as_sent() -> None:
+    payload = {"id": "~P1", "name": "\udfff é"}  # e.g. a profile, which no normalizer rejects for this
+    text = raw_json(payload)
+    text.encode("utf-8")  # storable
+    assert json.loads(text) == payload
+    assert raw_json({"a": "é"}) == '{"a":"é"}'  # ordinary text stays as sent, so stored hashes do not move
+
+
+def test_runs_left_running_are_marked_interrupted(tmp_path: Path) -> None:
+    db = fresh(tmp_path)
+    dead = start_run(db, command="fetch", venue=VENUE.key, options={}, versions={}, started_at=WHEN)
+    done = start_run(db, command="fetch", venue=VENUE.key, options={}, versions={}, started_at=WHEN)
+    finish_run(db, done, outcome="ok", ended_at=WHEN, counts={})
+    later = datetime(2026, 1, 3, tzinfo=UTC)
+    assert mark_interrupted_runs(db, later) == 1
+    rows = db.execute("SELECT run_id, outcome, ended_at, error FROM runs ORDER BY run_id").fetchall()
+    assert rows[0][:3] == (dead, "interrupted", None)
+    assert later.isoformat() in rows[0][3]
+    assert rows[1][:3] == (done, "ok", WHEN.isoformat())
+    assert mark_interrupted_runs(db, later) == 0
+
+
+ICLR2018 = find_venue(REPO / "configs" / "venues", "iclr2018")
+
+
+def decision_for(forum: str, text: str) -> dict[str, Any]:
+    return {
+        "id": f"D-{forum}",
+        "forum": forum,
+        "replyto": forum,
+        "invitation": ICLR2018.replies.decision,
+        "signatures": ["ICLR.cc/2018/Conference/Program_Committee"],
+        "cdate": 1517000000000,
+        "tmdate": 1517000000000,
+        "content": {"title": "ICLR 2018 Conference Acceptance Decision", "decision": text, "comment": "."},
+    }
+
+
+def test_a_venue_wide_decision_posted_later_re_derives_its_paper(tmp_path: Path) -> None:
+    """ICLR 2018: decisions are a venue-wide invitation matched by forum; an unchanged submission whose
+    decision arrives (or changes) after the first harvest must be re-derived."""
+    db = open_db(tmp_path / "s.db")
+    ensure_db_shape(db)
+    save_venue(db, ICLR2018)
+    submission = {
+        "id": "S1",
+        "forum": "S1",
+        "number": 7,
+        "invitation": ICLR2018.listings[0].invitation,
+        "cdate": 1509000000000,
+        "tmdate": 1509000000000,
+        "content": {"title": "A paper", "abstract": "A.", "authors": ["Ann"], "authorids": ["ann@x.org"]},
+        "details": {"directReplies": []},
+    }
+
+    def harvest(decisions: list[dict[str, Any]]) -> tuple[PageResult, tuple[Any, ...]]:
+        by_forum = group_by_forum(decisions)
+        records = normalize_note(submission, ICLR2018, by_forum)
+        result = save_page(db, ICLR2018, submission["invitation"], [submission], [records], WHEN, related=by_forum)
+        return result, db.execute("SELECT status, decision FROM papers WHERE forum_id = 'S1'").fetchone()
+
+    first, paper = harvest([])
+    assert (first.added, paper) == (1, ("under-review", None))
+    same, paper = harvest([])
+    assert (same.unchanged, paper) == (1, ("under-review", None))
+    decided, paper = harvest([decision_for("S1", "Accept (Poster)")])
+    assert (decided.updated, paper) == (1, ("accepted", "Accept (Poster)"))
+    assert harvest([decision_for("S1", "Accept (Poster)")])[0].unchanged == 1
+    changed, paper = harvest([decision_for("S1", "Reject")])
+    assert (changed.updated, paper) == (1, ("rejected", "Reject"))
+    assert db.execute("SELECT decision FROM decisions WHERE forum_id = 'S1'").fetchall() == [("Reject",)]

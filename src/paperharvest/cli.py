@@ -19,7 +19,7 @@ from paperharvest.pipeline import STAGES, Interrupted, run_fetch, stopped_by_sig
 from paperharvest.progress import Progress, configure_logging
 from paperharvest.rebuild import rebuild
 from paperharvest.settings import Settings, load_settings
-from paperharvest.store.db import open_db, run_lock
+from paperharvest.store.db import open_db, run_lock, storage_errors
 from paperharvest.store.queries import link_tallies, papers_by_status, recent_runs, top_papers, venue_counts
 from paperharvest.store.schema import ensure_db_shape
 from paperharvest.venues import find_venue, load_all_venues
@@ -215,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with stopped_by_signals():
             settings = _settings(args)
-            return COMMANDS[args.command](args, settings)
+            with storage_errors(settings.db_path):
+                return COMMANDS[args.command](args, settings)
     except HarvestError as exc:
         print(f"paperharvest: error: {exc}", file=sys.stderr)
         return exc.exit_code

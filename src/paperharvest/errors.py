@@ -63,8 +63,32 @@ EXIT_CODES: dict[int, str] = {
     5: "upstream answered with malformed or inconsistent data",
     6: "another paperharvest run holds the database",
     7: "the database is corrupt or cannot be written",
+    130: "stopped by SIGINT (Ctrl-C); stored pages are kept, the run is recorded interrupted",
+    143: "stopped by SIGTERM (cron, systemd, timeout); stored pages are kept, the run is recorded interrupted",
 }
 
 
 class NormalizeError(UpstreamDataError):
     """A payload lacks what a record needs, or holds a value the venue config does not know."""
+
+
+class RejectedNote(NormalizeError):
+    """One note cannot become records (no title, a field of the wrong type, a lone surrogate...).
+
+    The notes stage quarantines it with its raw payload and `reason` (a short machine word) and goes on;
+    the run ends with exit 5. Unlike VenueConfigGap, nothing in the config can fix it.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class VenueConfigGap(NormalizeError):
+    """A note holds a value the venue config does not know (a decision string, a venueid, a rating off the
+    scale): the config must learn it, so the run stops rather than guess what it means."""
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value

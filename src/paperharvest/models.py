@@ -153,7 +153,7 @@ class ProfileRecords(Record):
     links: list[AuthorLink]
 
 
-# ---- arXiv linking (paperharvest.normalize.arxiv) ----------------------------------------------------------
+# ---- arXiv linking (paperharvest.normalize.arxiv_feed, arxiv_match) -----------------------------------------
 
 
 class ArxivEntry(Record):
@@ -275,6 +275,7 @@ HomepageOutcome = Literal[
     "not_html",
     "too_large",
     "blocked",
+    "invalid_url",
     "too_many_redirects",
     "http_error",
     "timeout",

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from paperharvest.errors import HarvestError
+from paperharvest.errors import HarvestError, UpstreamDataError
 from paperharvest.net import Network
 from paperharvest.settings import Settings
 from paperharvest.stages.arxiv import stage_arxiv
@@ -28,7 +28,7 @@ from paperharvest.stages.homepages import stage_homepages
 from paperharvest.stages.notes import stage_notes
 from paperharvest.stages.profiles import stage_profiles
 from paperharvest.stages.run import ProgressCallback, Run
-from paperharvest.store.save import finish_run, mark_venue_harvested, save_venue, start_run
+from paperharvest.store.save import finish_run, mark_interrupted_runs, mark_venue_harvested, save_venue, start_run
 from paperharvest.venues import VenueConfig
 
 STAGES: dict[str, Callable[[Run], dict[str, Any]]] = {
@@ -94,6 +94,8 @@ def run_fetch(
 ) -> dict[str, Any]:
     """Records the run, runs the stages in order, and marks the run ok, failed or interrupted."""
     with db.atomic():
+        # The caller holds the lock, so a run still marked running died without recording its end.
+        stale = mark_interrupted_runs(db, network.now())
         save_venue(db, venue)
         run_id = start_run(
             db,
@@ -104,10 +106,14 @@ def run_fetch(
             started_at=network.started_at,
         )
     run = Run(db, venue, settings, network, progress or (lambda stage, done, total: None), run_id=run_id)
+    if stale:
+        run.counts["earlier_runs_interrupted"] = stale
     try:
         for name in STAGES:
             if name in stages:
                 run.counts[name] = STAGES[name](run)
+        if run.problems:
+            raise UpstreamDataError("; ".join(run.problems))
     except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.rollback()

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from paperharvest.errors import NormalizeError, UpstreamDataError
+from paperharvest.errors import NormalizeError, RejectedNote, UpstreamDataError
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.github import repository_from_github
 from paperharvest.normalize.notes import group_by_forum
@@ -21,9 +21,9 @@ from paperharvest.stages.code import derive_code_links
 from paperharvest.stages.notes import normalize_any
 from paperharvest.stages.profiles import profile_socials
 from paperharvest.store.links import rewrite_repository
-from paperharvest.store.people import save_homepage_socials, write_profile_records
+from paperharvest.store.people import save_homepage_socials, save_profiles
 from paperharvest.store.queries import harvested_venues, stored_homepages, stored_profiles, stored_repositories
-from paperharvest.store.save import iter_raw_notes, replace_records
+from paperharvest.store.save import iter_raw_notes, replace_records, save_rejected_notes
 from paperharvest.venues import VenueConfig
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,12 @@ def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key
     done: Counter[str] = Counter()
     done["notes"] = rebuild_notes(db, venues, venue_key)
     with db.atomic():
+        # Through the same order-independent alias rules as a fetch, Merged profiles included, so people an
+        # older version wrongly joined are told apart again.
         for fetched_at, raw in stored_profiles(db, venue_key):
             records = normalize_profile(raw)
-            if not records.profile.merged_into:
-                write_profile_records(db, records, profile_socials(records), fetched_at)
-                done["profiles"] += 1
+            save_profiles(db, [(raw, records, profile_socials(records))], {}, datetime.fromisoformat(fetched_at))
+            done["profiles"] += 1
         for url, final_url, html, fetched_at in stored_homepages(db, venue_key):
             save_homepage_socials(db, url, extract_socials(html, final_url), fetched_at)
             done["homepages"] += 1
@@ -60,7 +61,7 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
         for key, v in chosen.items()
         if v.replies.decision_scope == "venue"
     }
-    done = 0
+    done = rejected = 0
     batch: list[tuple[NormalizedNote, str]] = []
     for row in iter_raw_notes(db, venue_key):
         venue = chosen.get(row["venue"])
@@ -68,7 +69,16 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
             raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
         if row["invitation"] not in {listing.invitation for listing in venue.listings}:
             continue  # a venue-wide decision, read above
-        batch.append((normalize_any(json.loads(row["json"]), venue, venue_wide.get(venue.key)), row["fetched_at"]))
+        raw = json.loads(row["json"])
+        try:
+            batch.append((normalize_any(raw, venue, venue_wide.get(venue.key)), row["fetched_at"]))
+        except RejectedNote as exc:
+            # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
+            with db.atomic():
+                stamp = datetime.fromisoformat(row["fetched_at"])
+                save_rejected_notes(db, venue, row["invitation"], [(raw, exc)], run_id=None, rejected_at=stamp)
+            rejected += 1
+            continue
         done += 1
         if len(batch) >= REBUILD_BATCH:
             with db.atomic():
@@ -76,6 +86,8 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
             batch = []
     with db.atomic():
         replace_records(db, batch)
+    if rejected:
+        log.warning("rebuild: %d stored notes could not be read; see the rejected_notes table", rejected)
     return done
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from paperharvest.errors import ConfigError
+from paperharvest.normalize.values import content_value
 
 Status = Literal["accepted", "rejected", "withdrawn", "desk-rejected", "under-review"]
 ListingStatus = Literal["decided", "withdrawn", "desk-rejected"]
@@ -156,11 +157,6 @@ def group_api_version(group: Mapping[str, Any]) -> Literal[1, 2]:
     return 2 if group.get("domain") else 1
 
 
-def _group_value(content: Mapping[str, Any], key: str) -> Any:
-    value = content.get(key)
-    return value.get("value") if isinstance(value, Mapping) else value
-
-
 def check_venue_group(venue: VenueConfig, group: Mapping[str, Any]) -> None:
     """Check a venue's config against its venue group as the API serves it, before any listing is read.
 
@@ -190,7 +186,7 @@ def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[s
     problems: list[str] = []
 
     def stated(key: str) -> Any:
-        return _group_value(content, key)
+        return content_value(content.get(key))
 
     submission_id = stated("submission_id")
     listings = [listing.invitation for listing in venue.listings]

@@ -6,7 +6,8 @@
 - `FakeHandler`: the request handler those servers run: HTTP/1.1, silent, its connection tracked for stop().
   A fake subclasses it to name itself (`server_version`) and to bind `dispatch` to the methods it answers.
 - `FaultyServer`: a LoopbackServer that records every request and bends the next matching ones with injected
-  faults (a stall, a dropped connection, a replaced answer) before it sends an `Answer`.
+  faults (a stall, a dropped connection, a replaced answer) before it sends an `Answer`; an `Answer` itself
+  can be dripped (`drip_seconds`) or cut off mid-body (`cut_body_after`), which RouteFault sets from its own.
 - `RouteFault`: the fault the OpenReview and arXiv fakes share, aimed by method, path and query parameters.
 
 What a fault's body says (an API's real error bodies) stays with the fake of that API.
@@ -66,12 +67,18 @@ class Headers(dict[str, str]):
 
 @dataclass
 class Answer:
-    """One answer as a fake sends it: always with a Content-Length, so clients can tell a cut body."""
+    """One answer as a fake sends it: always with a Content-Length, so clients can tell a cut body.
+
+    `drip_seconds` sends the body one byte at a time with that pause before each byte (after the headers,
+    which go at once); `cut_body_after` sends only that many bytes of the body, then closes the connection.
+    """
 
     status: int
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    drip_seconds: float = 0.0
+    cut_body_after: int | None = None
 
 
 # ---- requests and faults ------------------------------------------------------------------------------------
@@ -154,6 +161,8 @@ class RouteFault(Generic[_RoutedT]):
     stall_seconds: float = 0.0
     truncate: bool = False
     drop_connection: bool = False
+    drip_seconds: float = 0.0
+    cut_body_after: int | None = None
     match: RouteMatch[_RoutedT] | None = None
 
     def matches(self, request: _RoutedT) -> bool:
@@ -175,11 +184,14 @@ class RouteFault(Generic[_RoutedT]):
         return True
 
     def let_through(self, answer: Answer) -> Answer:
-        """The normal answer as this fault lets it pass: with its extra headers, and cut in half if `truncate`
-        (after the cut, so Content-Length matches and only a parse notices)."""
+        """The normal answer as this fault lets it pass: with its extra headers, cut in half if `truncate`
+        (after the cut, so Content-Length matches and only a parse notices), dripped or cut off on the wire
+        (`drip_seconds`, `cut_body_after`: Content-Length promises the whole body)."""
         answer.headers.update(self.headers)
         if self.truncate:
             answer.body = answer.body[: len(answer.body) // 2]
+        answer.drip_seconds = self.drip_seconds
+        answer.cut_body_after = self.cut_body_after
         return answer
 
 
@@ -203,7 +215,8 @@ def hang_up(handler: BaseHTTPRequestHandler) -> None:
         handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-def send_answer(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+def send_answer(handler: BaseHTTPRequestHandler, answer: Answer, stopping: threading.Event) -> None:
+    """Send `answer`; a drip ends early (hanging up) once `stopping` is set, so stop() need not wait it out."""
     try:
         handler.send_response(answer.status)
         handler.send_header("Content-Type", answer.content_type)
@@ -211,9 +224,22 @@ def send_answer(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
         for name, value in answer.headers.items():
             handler.send_header(name, value)
         handler.end_headers()
-        if handler.command != "HEAD":
-            handler.wfile.write(answer.body)
         handler.wfile.flush()
+        if handler.command == "HEAD":
+            return
+        body = answer.body if answer.cut_body_after is None else answer.body[: answer.cut_body_after]
+        if answer.drip_seconds > 0:
+            for byte in body:
+                if stopping.wait(answer.drip_seconds):
+                    hang_up(handler)
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+        else:
+            handler.wfile.write(body)
+            handler.wfile.flush()
+        if answer.cut_body_after is not None:
+            hang_up(handler)
     except OSError:
         # The client gave up mid-answer (a timeout, a size cap): that is its business, not a server error.
         handler.close_connection = True
@@ -417,4 +443,4 @@ class FaultyServer(LoopbackServer, Generic[_RequestT, _FaultT]):
         else:
             reply = answer()
         request.status = reply.status
-        send_answer(handler, reply)
+        send_answer(handler, reply, self._stopping)

@@ -3,8 +3,9 @@
 It serves `GET /notes`, `POST /login`, a minimal `GET /groups` and, given profiles, `POST /profiles/search`
 and `GET /profiles`. It can refuse guests the way the real site does in 2026 (a 403 ChallengeRequiredError
 or a 200 HTML "Verifying your browser" page), and can inject one-shot faults (429, 5xx, truncated or
-non-JSON bodies, stalls, dropped connections) into the next matching requests. Every request is recorded so
-tests can count round trips and inspect headers.
+non-JSON bodies, stalls, dropped connections) into the next matching requests. Listings can be made to lie
+(`misstate_count`, `repeat_note`), as listings have been seen to. Every request is recorded so tests can
+count round trips and inspect headers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "FakeOpenReview",
     "Fault",
     "Request",
+    "account",
     "dropped_connection",
     "html_page",
     "not_json",
@@ -80,6 +82,29 @@ _PROXY_ERROR_HTML = {
 }
 
 _SORT_FIELDS = ("id", "number", "cdate", "tcdate", "tmdate", "ddate")
+
+
+def account(profile_id: str, emails: list[str], fullname: str) -> dict[str, Any]:
+    """The `user` object a login answers with: the account's id, its profile, e-mails and names."""
+    first, _, last = fullname.partition(" ")
+    name = {"first": first, "middle": "", "last": last, "fullname": fullname, "username": profile_id}
+    return {
+        "id": profile_id,
+        "profile": {
+            "id": profile_id,
+            "first": first,
+            "middle": "",
+            "last": last,
+            "fullname": fullname,
+            "usernames": [profile_id],
+            "preferredId": profile_id,
+            "emails": emails,
+            "preferredEmail": emails[0],
+            "names": [name],
+        },
+        "impersonator": None,
+        "expiresIn": 3600,
+    }
 
 
 @dataclass
@@ -228,7 +253,12 @@ class _Handler(FakeHandler):
 
 
 def _json_answer(status: int, payload: Any) -> Answer:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate in a note: the real API (Node's JSON.stringify) sends it as a \ud800 escape.
+        body = json.dumps(payload, separators=(",", ":")).encode("ascii")
     return Answer(status, body, JSON_CONTENT_TYPE)
 
 
@@ -259,17 +289,24 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         delay: float = 0.0,
         profiles: list[dict[str, Any]] | None = None,
         v2_groups: list[dict[str, Any]] | None = None,
+        accounts: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """`v2_groups` are API v2 venue groups (with `domain`) to serve as they are; v2 notes (with an
         `invitations` list) may then sit in `notes_by_invitation` under any key: they are listed under each
-        of their invitations, and their `details.replies` answer both `replies` and `directReplies`."""
+        of their invitations, and their `details.replies` answer both `replies` and `directReplies`. As on
+        API v2, a listing of v2 notes holds a `count` only when asked with `count=true`.
+
+        `accounts` maps a login name to the `user` its login answers with (see `account`)."""
         super().__init__()
         if guest_gate not in (None, "json", "html"):
             raise ValueError(f"guest_gate must be None, 'json' or 'html', not {guest_gate!r}")
         self.users: dict[str, str] = dict(users) if users is not None else {TEST_USER: TEST_PASSWORD}
         self.guest_gate = guest_gate
         self.delay = delay
+        self.accounts = dict(accounts or {})
         self._tokens: set[str] = set()
+        self._count_offsets: dict[str, int] = {}
+        self._served_instead: dict[str, dict[str, str]] = {}
         self._v2_groups = {group["id"]: group for group in v2_groups or []}
         self._index(notes_by_invitation)
         self._index_profiles(profiles or [])
@@ -329,6 +366,19 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
     def issued_tokens(self) -> set[str]:
         with self._lock:
             return set(self._tokens)
+
+    def misstate_count(self, invitation: str, by: int) -> None:
+        """From now on the listing of `invitation` says its `count` is `by` more (or, negative, fewer) than the
+        notes it serves."""
+        with self._lock:
+            self._count_offsets[invitation] = by
+
+    def repeat_note(self, invitation: str, twice: str, instead_of: str) -> None:
+        """From now on the listing of `invitation` serves note `twice` a second time where note `instead_of`
+        belongs, so that one is never served (its count stays right). Where `instead_of` ends a page, the
+        next page starts after `twice`, as a cursor would."""
+        with self._lock:
+            self._served_instead.setdefault(invitation, {})[instead_of] = twice
 
     def revoke_tokens(self) -> None:
         """Forget every token, as if they expired: the next request is a guest's again."""
@@ -391,7 +441,7 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._tokens.add(token)
-        user = {"id": TEST_USER_PROFILE_ID, "profile": {"id": TEST_USER_PROFILE_ID}}
+        user = self.accounts.get(username) or account(TEST_USER_PROFILE_ID, [username], "Test User")
         return _json_answer(200, {"token": token, "user": user})
 
     def _group(self, query: dict[str, str]) -> Answer:
@@ -474,18 +524,24 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         matched = self._candidates(query)
         if mintcdate is not None:
             matched = [n for n in matched if (n.get("cdate") or 0) >= mintcdate]
-        count = len(matched)
+        invitation = query.get("invitation", "")
+        with self._lock:
+            count = len(matched) + self._count_offsets.get(invitation, 0)
+            instead = dict(self._served_instead.get(invitation, {}))
+        is_v2 = any(isinstance(n.get("invitations"), list) for n in matched)
         after = query.get("after")
         if after is not None:
             # `after` is a cursor over ids, so it only makes sense in id order whatever `sort` says.
             matched = sorted((n for n in matched if n["id"] > after), key=lambda n: n["id"])
         else:
             matched = _apply_sort(matched, query.get("sort"))
-        page = matched[offset : offset + limit]
+        page = [self._by_id[instead[n["id"]]] if n["id"] in instead else n for n in matched[offset : offset + limit]]
 
         wanted = {d.strip() for d in query.get("details", "").split(",") if d.strip()}
-        notes = [self._render(n, wanted) for n in page]
-        return _json_answer(200, {"notes": notes, "count": count})
+        envelope: dict[str, Any] = {"notes": [self._render(n, wanted) for n in page]}
+        if not is_v2 or query.get("count") == "true":
+            envelope["count"] = count
+        return _json_answer(200, envelope)
 
     def _candidates(self, query: dict[str, str]) -> list[dict[str, Any]]:
         candidates: list[dict[str, Any]] | None = None

@@ -1,5 +1,5 @@
-"""A fake web server on 127.0.0.1 for homepage fetching: static pages, redirects, huge and slow answers,
-conditional requests. Routes map a path, or "host/path", to a Page; every request is recorded.
+"""A fake web server on 127.0.0.1 for homepage fetching: static pages, redirects, huge, slow, dripped and
+cut-off answers, conditional requests. Routes map a path, or "host/path", to a Page; every request is recorded.
 
 `serving_hosts` makes paperharvest's guarded transport dial this server for chosen host names (as a hosts
 file would), so a harvest can fetch `http://someone.example.edu/` without DNS or any outside connection.
@@ -26,6 +26,10 @@ class Page:
     repeat: int = 1
     stall_seconds: float = 0.0
     etag: str | None = None
+    # One byte at a time with this pause before each (the headers go at once).
+    drip_seconds: float = 0.0
+    # Only this many bytes of the body, then the connection is closed (Content-Length promises all of it).
+    cut_body_after: int | None = None
 
 
 @dataclass
@@ -82,12 +86,33 @@ class FakeWeb(LoopbackServer):
             for name, value in page.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
+            handler.wfile.flush()
+            left = page.cut_body_after
             for _ in range(page.repeat):
-                handler.wfile.write(page.body)
-                with self._lock:
-                    self.bytes_sent += len(page.body)
+                chunk = page.body if left is None else page.body[:left]
+                if not self._send(handler, chunk, page.drip_seconds):
+                    return
+                if left is not None:
+                    left -= len(chunk)
+                    if left <= 0:
+                        break
+            if page.cut_body_after is not None:
+                hang_up(handler)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading: exactly what a size cap does
+
+    def _send(self, handler: FakeHandler, chunk: bytes, drip_seconds: float) -> bool:
+        """Write `chunk` (a byte at a time if dripping); False if the server stopped meanwhile."""
+        pieces = [chunk[i : i + 1] for i in range(len(chunk))] if drip_seconds else [chunk]
+        for piece in pieces:
+            if drip_seconds and self._stopping.wait(drip_seconds):
+                hang_up(handler)
+                return False
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            with self._lock:
+                self.bytes_sent += len(piece)
+        return True
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
-"""The guard for third-party URLs (homepages): http(s) only, and no private, loopback, link-local or
-otherwise non-public address unless `PAPERHARVEST_ALLOW_PRIVATE_HOSTS=1` says so (tests, mirrors).
+"""The guard for third-party URLs (homepages): http(s) only, URLs that parse, and no private, loopback,
+link-local or otherwise non-public address unless `PAPERHARVEST_ALLOW_PRIVATE_HOSTS=1` says so (tests, mirrors).
 
 The address check happens where the socket is opened (`GuardedBackend.connect_tcp`), on the addresses the
 connection will really use, so a redirect or a DNS answer cannot slip a private address past it.
@@ -8,29 +8,57 @@ connection will really use, so a redirect or a DNS answer cannot slip a private 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
+import httpx
 
 Resolver = Callable[..., list[tuple[Any, ...]]]
+
+
+# Digits, dots and hex: what inet_aton reads as an IPv4 address in any of its spellings (0177.0.0.1, 127.1,
+# 2130706433, 0x7f.1). No DNS name looks like this, since no top-level domain is numeric.
+_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.IGNORECASE)
 
 
 class BlockedURL(Exception):
     """A URL the guard will not fetch; the message says why."""
 
 
+class InvalidURL(BlockedURL):
+    """A URL that does not parse, or whose host is spelled so that parsers disagree on what it is."""
+
+
 def check_url(url: str) -> None:
-    """Refuse anything but plain http(s) URLs with a host."""
-    parts = urlsplit(url)
+    """Refuse anything but plain http(s) URLs with a host that every parser reads the same way."""
+    try:
+        parts = urlsplit(url)
+        # A bad port, or a bad IDNA host, is only found when asked for.
+        _ = parts.port, httpx.URL(url).host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise InvalidURL(f"the URL does not parse: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise BlockedURL(f"only http(s) URLs are fetched, not {parts.scheme or 'a relative URL'!r}")
     if not parts.hostname:
         raise BlockedURL("the URL has no host")
     if parts.username or parts.password:
         raise BlockedURL("URLs with credentials in them are not fetched")
+    check_numeric_host(parts.hostname)
+
+
+def check_numeric_host(host: str) -> None:
+    """Refuse an IPv4 address in any spelling but the dotted quad: the resolver reads `0177.0.0.1` as
+    127.0.0.1, while a reader (or another parser) may not, so its meaning is not clear enough to dial."""
+    if not _NUMERIC_HOST.fullmatch(host):
+        return
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        raise InvalidURL(f"{host!r} is not a standard IPv4 address (an octal, hex or shortened spelling?)") from None
 
 
 def is_public(address: str) -> bool:
@@ -53,6 +81,7 @@ def allowed_addresses(
     A name that resolves to any non-public address is refused as a whole: mixing public and private
     answers is a known way to reach an internal service.
     """
+    check_numeric_host(host)
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
         addresses = [host]

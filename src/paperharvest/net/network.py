@@ -2,30 +2,69 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ContentDecodingError
 from requests.structures import CaseInsensitiveDict
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from paperharvest.errors import UpstreamUnavailable
+from paperharvest.net.guard import InvalidURL
 from paperharvest.net.policy import Deadline, RetryPolicy
 from paperharvest.net.recording import Answer, Recorder, Replayer, now_utc
 from paperharvest.net.web import WebTransport
 
 log = logging.getLogger(__name__)
 
-_TRANSIENT = (requests.ConnectionError, requests.Timeout)
+# A connection dropped mid-body (ChunkedEncodingError) is as passing as one refused: worth another try.
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, ChunkedEncodingError)
+_CHUNK = 64 * 1024
+
+
+class UnfinishedAnswer(requests.ReadTimeout):
+    """The headers came but the body did not, in time."""
+
+
+class _AnswerTooSlow(BaseException):
+    """Raised by the watchdog alarm inside whatever read is blocking. A BaseException, so neither urllib3 nor
+    http.client turns it into a retry of their own; urllib3 then throws the half-used connection away."""
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float) -> Iterator[None]:
+    """An alarm for the whole answer. The per-read socket timeout restarts with every byte, so headers sent a
+    byte at a time would never hit it; SIGALRM interrupts the blocked read wherever it is. Signals reach only
+    the main thread, and an alarm someone else set is left alone: there the body's own limit must do."""
+    if threading.current_thread() is not threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]:
+        yield
+        return
+
+    def fire(signum: int, frame: FrameType | None) -> None:
+        raise _AnswerTooSlow
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _GiveUp(Exception):
@@ -77,23 +116,32 @@ class HarvestAdapter(BaseAdapter):
         if self.replayer is not None:
             answer = self.replayer.answer(method, url, request.body)
             self.moment.last = self.replayer.now()
-            if answer.failure == "timeout":
-                raise requests.Timeout(answer.reason)
             if answer.failure:
-                raise requests.ConnectionError(answer.reason)
+                raise _replayed_failure(answer)
             return _response(request, answer)
         remaining = self.deadline.remaining()
         if remaining <= 0:
             raise UpstreamUnavailable(f"run deadline of {self.deadline.seconds:.0f} s reached before {method} {path}")
-        kwargs["timeout"] = min(self.policy.timeout, remaining)
+        # One limit for the whole answer: the socket timeout alone is per read, which a dripping body never hits.
+        limit = min(self.policy.timeout, remaining)
+        ends_at = time.monotonic() + limit
         try:
-            response = self._wire.send(request, **kwargs)
-            # Read the body now so a stalled body also falls under the timeout and recording sees it whole.
-            _ = response.content
+            try:
+                # A little grace, so the body's own limit, which knows what it was reading, usually speaks first.
+                with _watchdog(limit + 0.25):
+                    response = self._wire.send(request, **{**kwargs, "stream": True}, timeout=limit)
+                    response._content = _read_body(response, ends_at, limit)
+            except _AnswerTooSlow:
+                raise UnfinishedAnswer(f"the answer did not finish within {limit:g} s") from None
         except requests.Timeout as exc:
             self._record(request, Answer(0, type(exc).__name__, failure="timeout"))
+            if limit < self.policy.timeout:
+                raise UpstreamUnavailable(
+                    f"{method} {path}: the run deadline of {self.deadline.seconds:.0f} s ran out before the answer "
+                    "was complete"
+                ) from None
             raise
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, ChunkedEncodingError) as exc:
             self._record(request, Answer(0, type(exc).__name__, failure="connect"))
             raise
         self._record(request, Answer(response.status_code, response.reason or "", response.headers, response.content))
@@ -105,6 +153,9 @@ class HarvestAdapter(BaseAdapter):
             self.recorder.save(request.method or "GET", request.url or "", request.body, answer, self.moment.last)
 
     def _wait(self, state: RetryCallState) -> float:
+        if self._stop(state):
+            # tenacity asks for the wait before it asks whether to stop: no attempt follows this one.
+            return 0.0
         outcome = state.outcome
         headers: Mapping[str, str] | None = None
         if outcome is not None and not outcome.failed:
@@ -117,8 +168,16 @@ class HarvestAdapter(BaseAdapter):
             )
         if self.replayer is None and wait >= self.deadline.remaining():
             raise _GiveUp(f"waiting {wait:.0f} s more would pass the run deadline")
-        log.info("retrying in %.1f s (attempt %d)", wait, state.attempt_number + 1)
         return wait if self.replayer is None else 0.0
+
+    def _stop(self, state: RetryCallState) -> bool:
+        return state.attempt_number > self.policy.max_retries
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        # Called by tenacity only once it has decided to sleep and try again, so the attempt is real.
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info("retrying in %.1f s (attempt %d)", wait, state.attempt_number + 1)
 
     def send(
         self,
@@ -132,10 +191,11 @@ class HarvestAdapter(BaseAdapter):
         method = request.method or "GET"
         path = urlsplit(request.url or "").path
         retrying = Retrying(
-            stop=stop_after_attempt(self.policy.max_retries + 1),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception_type(_TRANSIENT)
             | retry_if_result(lambda r: r.status_code in self.policy.statuses),
+            before_sleep=self._log_retry,
             sleep=self.sleep,
             reraise=True,
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
@@ -146,20 +206,87 @@ class HarvestAdapter(BaseAdapter):
             )
         except _GiveUp as exc:
             raise UpstreamUnavailable(f"{method} {path}: {exc}") from None
-        except requests.Timeout:
+        except requests.ConnectTimeout:
             raise UpstreamUnavailable(
-                f"{method} {path}: no answer within {self.policy.timeout:.0f} s, {self.policy.max_retries + 1} times"
+                f"{method} {path}: cannot connect within {self.policy.timeout:g} s ({_attempts(retrying)})"
+            ) from None
+        except requests.Timeout as exc:
+            what = "the answer did not finish" if isinstance(exc, UnfinishedAnswer) else "no answer"
+            raise UpstreamUnavailable(
+                f"{method} {path}: {what} within {self.policy.timeout:g} s ({_attempts(retrying)})"
+            ) from None
+        except ChunkedEncodingError:
+            raise UpstreamUnavailable(
+                f"{method} {path}: the connection dropped in the middle of the answer ({_attempts(retrying)})"
             ) from None
         except requests.ConnectionError as exc:
-            raise UpstreamUnavailable(f"{method} {path}: cannot connect ({type(exc).__name__})") from None
-        if response.status_code in self.policy.statuses:
             raise UpstreamUnavailable(
-                f"{method} {path}: HTTP {response.status_code} after {self.policy.max_retries + 1} attempts"
-            )
+                f"{method} {path}: cannot connect ({type(exc).__name__}, {_attempts(retrying)})"
+            ) from None
+        if response.status_code in self.policy.statuses:
+            raise UpstreamUnavailable(f"{method} {path}: HTTP {response.status_code} after {_attempts(retrying)}")
         return response
 
     def close(self) -> None:
         self._wire.close()
+
+
+def _check_redirect_target(response: httpx.Response) -> None:
+    """httpx parses a redirect's target even when it does not follow it, and fails with a protocol error
+    on one that does not parse; the guard's InvalidURL says what it is (a bad URL, not a bad server)."""
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        try:
+            httpx.URL(location)
+        except httpx.InvalidURL as exc:
+            raise InvalidURL(f"the redirect to {location!r} does not parse: {exc}") from None
+
+
+def _replayed_failure(answer: Answer) -> requests.RequestException:
+    """The exception a recorded failure stands for: its reason is the live exception's class name."""
+    if answer.failure == "timeout":
+        return (
+            UnfinishedAnswer(answer.reason)
+            if answer.reason == UnfinishedAnswer.__name__
+            else requests.Timeout(answer.reason)
+        )
+    if answer.reason == ChunkedEncodingError.__name__:
+        return ChunkedEncodingError(answer.reason)
+    return requests.ConnectionError(answer.reason)
+
+
+def _attempts(retrying: Retrying) -> str:
+    count = int(retrying.statistics.get("attempt_number", 1))
+    return f"{count} attempt{'s' if count != 1 else ''}"
+
+
+def _read_body(response: requests.Response, ends_at: float, limit: float) -> bytes:
+    """The whole body, or requests' own exception if it is not all there by `ends_at` (monotonic time).
+
+    Each read waits at most for the time left, and takes what has arrived (`read1`), so neither a stall nor
+    a body dripped a byte at a time outlives the limit.
+    """
+    raw = response.raw
+    body = bytearray()
+    late = UnfinishedAnswer(f"the answer did not finish within {limit:g} s")
+    try:
+        while (left := ends_at - time.monotonic()) > 0:
+            connection = raw.connection
+            if connection is not None and connection.sock is not None:
+                connection.sock.settimeout(left)
+            chunk = raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return bytes(body)
+            body += chunk
+        error: requests.RequestException = late
+    except ReadTimeoutError:
+        error = late
+    except ProtocolError as exc:
+        error = ChunkedEncodingError(f"the connection dropped mid-answer: {exc}")
+    except DecodeError as exc:
+        error = ContentDecodingError(str(exc))
+    response.close()
+    raise error
 
 
 def _response(request: requests.PreparedRequest, answer: Answer) -> requests.Response:
@@ -266,8 +393,9 @@ class Network:
         user_agent: str,
         exempt: frozenset[str] = frozenset(),
     ) -> httpx.Client:
-        """An httpx client for third-party pages: guarded addresses, capped bodies, no automatic redirects
-        (the caller checks every hop), recorded and replayed with the rest of the run."""
+        """An httpx client for third-party pages: guarded addresses, capped bodies and page times, the run
+        deadline, no automatic redirects (the caller checks every hop), recorded and replayed with the rest
+        of the run."""
         transport = WebTransport(
             allow_private=allow_private,
             max_bytes=max_bytes,
@@ -277,11 +405,13 @@ class Network:
             replayer=self.replayer,
             counts=self.adapter.counts,
             exempt=exempt,
+            deadline=self.deadline,
         )
         return httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
+            event_hooks={"response": [_check_redirect_target]},
             headers={
                 "User-Agent": user_agent,
                 "Accept": "text/html,application/xhtml+xml",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class Deadline:
@@ -45,7 +45,8 @@ class RetryPolicy:
 
     Backoff doubles from `backoff_base` seconds (capped at `backoff_cap`). A server's Retry-After is
     honoured when it is at most `max_retry_after`; a longer one ends the run at once, since sleeping
-    for an hour inside a cron job helps nobody.
+    for an hour inside a cron job helps nobody. `timeout` bounds one whole answer, from connecting to the
+    last byte of the body, not one socket read (which a body dripped a byte at a time never exceeds).
     """
 
     max_retries: int = 6

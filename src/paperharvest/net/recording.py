@@ -5,8 +5,9 @@ happened. Requests are matched on replay by method, URL and JSON body. A URL und
 configured API base URLs is keyed by that service's name and the rest of the path, so a recording made
 against any base URL replays under any other; other URLs (homepages) are keyed in full. Failures that
 never produced a response (timeouts, refused connections, addresses the guard blocked) are recorded too,
-so a replay takes the same path. Credentials and tokens are replaced by "REDACTED" before anything
-touches the disk.
+so a replay takes the same path. Credentials, tokens and keys are replaced by "REDACTED" before anything
+touches the disk, wherever they sit (JSON or form bodies, query parameters, redirect targets), and the login
+exchange keeps its shape but no value at all: its answer names the account (id, e-mails, names).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import threading
 from collections import defaultdict, deque
 from collections.abc import Mapping
@@ -21,15 +23,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from paperharvest.errors import ConfigError, ReplayMissing
 
 FORMAT = 2
 REDACTED = "REDACTED"
-SECRET_KEYS = frozenset({"password", "token", "accesstoken", "refreshtoken", "mfapendingtoken", "apikey"})
+# Names compared lowercased without "_" and "-", so `access_token`, `X-Api-Key` and `apiKey` all match.
+SECRET_KEYS = frozenset({"password", "passwd", "secret", "apikey", "accesskey", "authorization", "credentials"})
+# Anything named like these is a secret too (`accessToken`, `mfaPendingToken`, `client_secret`, `X-Amz-Signature`).
+SECRET_ENDINGS = ("token", "password", "secret", "apikey", "signature")
+# Query parameters: also the short names some APIs give their keys (`?key=`, `?sig=`).
+SECRET_PARAMS = SECRET_KEYS | {"key", "sig", "auth"}
 # Response headers worth keeping: what the client and retry policy read.
+# Set by the web transport on a body cut at the size cap; kept, so a replay says "too large" too.
+TRUNCATED_HEADER = "x-paperharvest-truncated"
 KEPT_HEADERS = (
+    TRUNCATED_HEADER,
     "content-type",
     "retry-after",
     "ratelimit-policy",
@@ -43,12 +53,18 @@ KEPT_HEADERS = (
 )
 
 
+def is_secret(name: str, *, param: bool = False) -> bool:
+    """Whether a JSON key (or, with `param`, a query or form parameter) named `name` holds a secret."""
+    folded = name.lower().replace("_", "").replace("-", "")
+    return folded in (SECRET_PARAMS if param else SECRET_KEYS) or folded.endswith(SECRET_ENDINGS)
+
+
 def redact(value: Any, *, login: bool = False) -> Any:
     """A copy of a JSON value with every secret (and, for a login, the user name) replaced."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            secret = key.lower() in SECRET_KEYS or (login and key == "id")
+            secret = is_secret(key) or (login and key == "id")
             out[key] = REDACTED if secret and item is not None else redact(item, login=login)
         return out
     if isinstance(value, list):
@@ -56,8 +72,43 @@ def redact(value: Any, *, login: bool = False) -> Any:
     return value
 
 
+def blank(value: Any) -> Any:
+    """A copy of a JSON value with its shape and nothing else: every string and number is replaced.
+
+    For the login exchange, which holds nothing but identity: the login name and password asked with, the
+    token, the account id, its e-mails and names answered."""
+    if isinstance(value, dict):
+        return {key: blank(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [blank(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    return REDACTED
+
+
+def redact_query(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, REDACTED if is_secret(name, param=True) and value else value) for name, value in pairs]
+
+
+def safe_url(url: str) -> str:
+    """`url` fit to print or store: no user:password@, no secret query parameters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        # Third-party redirect targets may not parse (`http://[::1/x`): keep them, but with no query or userinfo.
+        return re.sub(r"//[^/@]*@", "//", url.partition("?")[0])
+    host = parts.netloc.rpartition("@")[2]
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    cleaned = urlencode(redact_query(query), safe="/:,~") if query else parts.query
+    return urlunsplit((parts.scheme, host, parts.path, cleaned, ""))
+
+
 def _is_login(path: str) -> bool:
     return path.rstrip("/").endswith("/login")
+
+
+def _looks_like_form(text: str) -> bool:
+    return "=" in text and not any(c in text for c in " \n{[<")
 
 
 def _canonical_body(body: bytes | str | None, path: str) -> str | None:
@@ -67,8 +118,13 @@ def _canonical_body(body: bytes | str | None, path: str) -> str | None:
     try:
         parsed = json.loads(text)
     except ValueError:
+        if _is_login(path):
+            return REDACTED
+        if _looks_like_form(text):
+            return urlencode(redact_query(parse_qsl(text, keep_blank_values=True)))
         return text
-    return json.dumps(redact(parsed, login=_is_login(path)), sort_keys=True, ensure_ascii=False)
+    cleaned = blank(parsed) if _is_login(path) else redact(parsed)
+    return json.dumps(cleaned, sort_keys=True, ensure_ascii=False)
 
 
 Failure = Literal["timeout", "connect", "blocked"]
@@ -96,7 +152,7 @@ def _where(url: str, services: Mapping[str, str]) -> tuple[str, str]:
 
 def request_key(method: str, url: str, body: bytes | str | None, services: Mapping[str, str] | None = None) -> str:
     where, path = _where(url, services or {})
-    query = sorted(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    query = sorted(redact_query(parse_qsl(urlsplit(url).query, keep_blank_values=True)))
     return json.dumps([method.upper(), where, path, query, _canonical_body(body, path)], ensure_ascii=False)
 
 
@@ -105,12 +161,13 @@ def _encode_body(content: bytes, path: str, content_type: str) -> dict[str, str]
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         return {"body_base64": base64.b64encode(content).decode("ascii")}
-    if "json" in content_type:
+    if "json" in content_type or _is_login(path):
         try:
             parsed = json.loads(text)
         except ValueError:
+            # A login answer that is not JSON (a challenge page) names nobody; any other body is data.
             return {"body": text}
-        cleaned = redact(parsed, login=False)
+        cleaned = blank(parsed) if _is_login(path) else redact(parsed)
         # Re-serialise only when a secret was removed, so ordinary bodies replay byte for byte.
         if cleaned != parsed:
             text = json.dumps(cleaned, ensure_ascii=False)
@@ -151,7 +208,11 @@ class Recorder:
         recorded: dict[str, Any] = {
             "status": answer.status,
             "reason": answer.reason,
-            "headers": {k.lower(): v for k, v in answer.headers.items() if k.lower() in KEPT_HEADERS},
+            "headers": {
+                k.lower(): safe_url(v) if k.lower() == "location" else v
+                for k, v in answer.headers.items()
+                if k.lower() in KEPT_HEADERS
+            },
             **_encode_body(answer.content, urlsplit(url).path, content_type),
         }
         if answer.failure:
@@ -204,7 +265,7 @@ class Replayer:
         with self._lock:
             queue = self._queues.get(key)
             if not queue:
-                parts = urlsplit(url)
+                parts = urlsplit(safe_url(url))
                 raise ReplayMissing(
                     f"the recording has no (further) answer for {method} {parts.path}?{parts.query}; replay "
                     "with the venue and options (such as --page-size) the recording was made with"

@@ -1,31 +1,114 @@
-"""An httpx transport for third-party web pages: the address guard, a size cap, a time cap per page,
-and record/replay, so homepage fetches follow the same house rules as API calls."""
+"""An httpx transport for third-party web pages: the address guard, a size cap, a time cap per page (and
+the run deadline), and record/replay, so homepage fetches follow the same house rules as API calls."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import httpcore
 import httpx
 
+from paperharvest.errors import UpstreamUnavailable
 from paperharvest.net.guard import BlockedURL, GuardedBackend, Resolver, check_url
-from paperharvest.net.recording import Answer, Recorder, Replayer, now_utc
+from paperharvest.net.policy import Deadline
+from paperharvest.net.recording import TRUNCATED_HEADER, Answer, Recorder, Replayer, now_utc
 
-TRUNCATED_HEADER = "x-paperharvest-truncated"
 # The body is handed over as read off the wire, so these would describe it wrongly.
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+class _PageClock:
+    """When the page being fetched on this thread must be done: every connect, read and write of its
+    connection waits at most until then, so the cap holds for the headers and the body alike, however
+    slowly they trickle in. httpcore's sync pool does its I/O on the calling thread, hence thread-local."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def until(self, ends_at: float) -> Iterator[None]:
+        self._local.ends_at = ends_at
+        try:
+            yield
+        finally:
+            self._local.ends_at = None
+
+    def bound(self, timeout: float | None, late: type[httpcore.TimeoutException]) -> float | None:
+        ends_at: float | None = getattr(self._local, "ends_at", None)
+        if ends_at is None:
+            return timeout
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise late("the page took too long")
+        return left if timeout is None else min(timeout, left)
+
+
+class _TimedStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream, clock: _PageClock) -> None:
+        self._stream = stream
+        self._clock = clock
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._clock.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._clock.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._clock.bound(timeout, httpcore.ConnectTimeout)
+        return _TimedStream(self._stream.start_tls(ssl_context, server_hostname, bounded), self._clock)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _TimedBackend(GuardedBackend):
+    def __init__(self, clock: _PageClock, **guard: Any) -> None:
+        super().__init__(**guard)
+        self.clock = clock
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(
+            host,
+            port,
+            timeout=self.clock.bound(timeout, httpcore.ConnectTimeout),
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+        return _TimedStream(stream, self.clock)
+
+
+class _CutShort(Exception):
+    """The connection broke after the headers, in the middle of the body."""
 
 
 class WebTransport(httpx.BaseTransport):
     """Reads at most `max_bytes` of a body, and only for the content types in `body_types`.
 
     A longer body is cut at `max_bytes + 1` bytes and marked with the `x-paperharvest-truncated` header,
-    so the caller can tell "too large" from "exactly at the cap". Failures without a response (timeouts,
-    refused connections, blocked addresses) are recorded like answers, so a replay takes the same path.
+    so the caller can tell "too large" from "exactly at the cap". A page, headers and body, takes at most
+    `page_seconds`. Failures without a response (timeouts, refused connections, a body cut short, blocked
+    addresses) are recorded like answers, so a replay takes the same path. The run `deadline` is not such a
+    failure: once it is reached a request raises UpstreamUnavailable, which ends the stage.
     """
 
     def __init__(
@@ -41,6 +124,7 @@ class WebTransport(httpx.BaseTransport):
         resolver: Resolver = socket.getaddrinfo,
         exempt: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = now_utc,
+        deadline: Deadline | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.body_types = body_types
@@ -49,7 +133,9 @@ class WebTransport(httpx.BaseTransport):
         self.replayer = replayer
         self.clock = clock
         self.counts = counts if counts is not None else Counter()
-        backend = GuardedBackend(allow_private=allow_private, resolver=resolver, exempt=exempt)
+        self.deadline = deadline
+        self._page_clock = _PageClock()
+        backend = _TimedBackend(self._page_clock, allow_private=allow_private, resolver=resolver, exempt=exempt)
         self._pool = httpcore.ConnectionPool(network_backend=backend, max_connections=16, retries=0)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -57,13 +143,28 @@ class WebTransport(httpx.BaseTransport):
         self.counts[f"{request.method} (web pages)"] += 1
         if self.replayer is not None:
             return _to_response(request, self.replayer.answer(request.method, url, request.content))
+        limit, by_deadline = self.page_seconds, False
+        if self.deadline is not None:
+            remaining = self.deadline.remaining()
+            if remaining <= 0:
+                raise UpstreamUnavailable(
+                    f"run deadline of {self.deadline.seconds:.0f} s reached before {request.url.host}"
+                )
+            limit, by_deadline = min(limit, remaining), remaining < limit
         try:
             check_url(url)
-            answer = self._fetch(request)
+            with self._page_clock.until(time.monotonic() + limit):
+                answer = self._fetch(request)
         except BlockedURL as exc:
             answer = Answer(0, str(exc), failure="blocked")
         except (httpcore.TimeoutException, TimeoutError) as exc:
-            answer = Answer(0, f"timed out ({type(exc).__name__})", failure="timeout")
+            if by_deadline and self.deadline is not None:
+                raise UpstreamUnavailable(
+                    f"the run deadline of {self.deadline.seconds:.0f} s ran out while reading {request.url.host}"
+                ) from None
+            answer = Answer(0, f"timed out ({type(exc).__name__}, limit {limit:g} s)", failure="timeout")
+        except _CutShort as exc:
+            answer = Answer(0, str(exc), failure="connect")
         except (httpcore.NetworkError, httpcore.ProtocolError, OSError) as exc:
             answer = Answer(0, f"connection failed ({type(exc).__name__})", failure="connect")
         if self.recorder is not None:
@@ -84,7 +185,6 @@ class WebTransport(httpx.BaseTransport):
             content=request.content,
             extensions={"timeout": timeouts},
         )
-        started = time.monotonic()
         with self._pool.stream(
             core_request.method, core_request.url, headers=core_request.headers, extensions=core_request.extensions
         ) as response:
@@ -96,14 +196,15 @@ class WebTransport(httpx.BaseTransport):
             content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
             body = bytearray()
             if content_type.startswith(self.body_types):
-                for chunk in response.iter_stream():
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        headers[TRUNCATED_HEADER] = "1"
-                        del body[self.max_bytes + 1 :]
-                        break
-                    if time.monotonic() - started > self.page_seconds:
-                        raise TimeoutError(f"page took longer than {self.page_seconds:.0f} s")
+                try:
+                    for chunk in response.iter_stream():
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            headers[TRUNCATED_HEADER] = "1"
+                            del body[self.max_bytes + 1 :]
+                            break
+                except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+                    raise _CutShort(f"the connection dropped mid-answer ({type(exc).__name__})") from exc
             reason = response.extensions.get("reason_phrase", b"").decode("latin-1", "replace")
             return Answer(response.status, reason, headers, bytes(body))
 

@@ -1,10 +1,12 @@
-"""GitHub repository metadata: a `GET /repos/{owner}/{repo}` answer in, a Repository record out.
+"""GitHub: which names are accounts (for code links and socials alike), and repository metadata: a
+`GET /repos/{owner}/{repo}` answer in, a Repository record out.
 
 Pure: the raw answer is stored as sent, and `rebuild` runs this again over it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +15,26 @@ from urllib.parse import urlsplit
 from paperharvest.errors import NormalizeError
 from paperharvest.models import Repository
 
-__all__ = ["repository_from_github", "repository_path"]
+__all__ = ["GITHUB_RESERVED", "is_github_user", "repository_from_github", "repository_path"]
+
+# Letters, digits and hyphens, at most 39; the underscore is an Enterprise Managed User's (`name_corp`).
+_GITHUB_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
+# First path segments that are GitHub's own pages, never an account.
+GITHUB_RESERVED = frozenset(
+    {
+        "about", "account", "apps", "blog", "codespaces", "collections", "contact", "copilot",
+        "customer-stories", "dashboard", "education", "enterprise", "events", "explore", "features", "home",
+        "issues", "join", "login", "logout", "marketplace", "mobile", "new", "nonprofit", "notifications",
+        "organizations", "orgs", "partners", "password_reset", "premium-support", "pricing", "pulls", "readme",
+        "resources", "search", "security", "sessions", "settings", "signup", "site", "solutions", "sponsors",
+        "stars", "team", "topics", "trending", "users", "watching",
+    }
+)  # fmt: skip
+
+
+def is_github_user(name: str) -> bool:
+    """Whether `name` can be a GitHub user or organisation (`github.com/<name>`), not one of GitHub's pages."""
+    return bool(_GITHUB_USER.fullmatch(name)) and name.lower() not in GITHUB_RESERVED
 
 
 def repository_path(url: str) -> tuple[str, str]:

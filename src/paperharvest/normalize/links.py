@@ -26,6 +26,8 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from paperharvest.models import CodeKind, CodeLinkCandidate, CodeLinkSource, CodeUrl
+from paperharvest.normalize.github import GITHUB_RESERVED, is_github_user
+from paperharvest.normalize.values import content_value
 
 __all__ = [
     "CodeKind",
@@ -114,17 +116,6 @@ _CATALOG_HOSTS = {
 # Where papers, not code, live. Free text cites them all the time; they are never a code link.
 _PAPER_HOSTS = {"arxiv.org": "arxiv", "export.arxiv.org": "arxiv", "openreview.net": "openreview"}
 
-_GITHUB_RESERVED = frozenset(
-    {
-        "about", "apps", "codespaces", "collections", "contact", "customer-stories", "enterprise", "events",
-        "explore", "features", "home", "issues", "join", "login", "marketplace", "new", "notifications",
-        "organizations", "pricing", "pulls", "readme", "search", "security", "settings", "site", "stars",
-        "team", "topics", "trending", "dashboard", "account", "resources", "solutions", "signup",
-    }
-)  # fmt: skip
-# First path segments that are GitHub's own pages, never an account.
-_GITHUB_NOT_OWNERS = _GITHUB_RESERVED | {"orgs", "users", "sponsors"}
-_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,38})$")
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 # Views of a branch (or commit) and a path in it: `.../tree/<branch>/<path>` keeps `<branch>/<path>` as subpath.
 _GITHUB_DEEP = frozenset({"tree", "blob", "raw", "blame", "commits", "edit"})
@@ -312,9 +303,7 @@ def _github_repo(segs: list[str]) -> CodeUrl | None:
     """`owner/repo/...` segments of any GitHub URL form."""
     # `repo.git@v1.0` is pip's spelling of a pinned checkout; `@` cannot occur in a repository name.
     owner, repo = segs[0], _strip_git(segs[1].partition("@")[0])
-    if not _GITHUB_OWNER.match(owner) or not _GITHUB_REPO.match(repo) or repo in (".", ".."):
-        return None
-    if owner.lower() in _GITHUB_NOT_OWNERS:
+    if not is_github_user(owner) or not _GITHUB_REPO.match(repo) or repo in (".", ".."):
         return None
     rest = segs[2:]
     deep = _subpath(rest[1:]) if rest and rest[0] in _GITHUB_DEEP else None
@@ -324,7 +313,7 @@ def _github_repo(segs: list[str]) -> CodeUrl | None:
 
 
 def _github_user(owner: str) -> CodeUrl | None:
-    if not _GITHUB_OWNER.match(owner) or owner.lower() in _GITHUB_NOT_OWNERS:
+    if not is_github_user(owner):
         return None
     return CodeUrl(url=f"https://github.com/{owner.lower()}", kind="user", platform="github")
 
@@ -338,7 +327,7 @@ def _github(url: _Url) -> CodeUrl | None:
     first = segs[0].lower()
     if first in ("orgs", "users", "sponsors") and len(segs) >= 2:
         return _github_user(segs[1])
-    if first in _GITHUB_RESERVED or first in ("orgs", "users", "sponsors"):
+    if first in GITHUB_RESERVED:
         return _page(url, "other", "github", host="github.com", query=False)
     if len(segs) == 1:
         return _github_user(_strip_trailing(segs[0]))
@@ -375,7 +364,7 @@ def _gist(url: _Url) -> CodeUrl | None:
         return CodeUrl(url="https://gist.github.com", kind="other", platform="github")
     if _GIST_ID.match(segs[0]):
         return CodeUrl(url=f"https://gist.github.com/{segs[0].lower()}", kind="gist", platform="github")
-    if not _GITHUB_OWNER.match(segs[0]):
+    if not is_github_user(segs[0]):
         return None
     user = segs[0].lower()
     if len(segs) >= 2 and _GIST_ID.match(segs[1]):
@@ -699,14 +688,6 @@ def merge_code_links(candidates: Iterable[CodeLinkCandidate]) -> list[CodeLinkCa
     return list(merged.values())
 
 
-def _value(content: Mapping[str, Any], key: str) -> Any:
-    value = content.get(key)
-    # API v2 wraps each content value as {"value": ...}.
-    if isinstance(value, Mapping):
-        value = value.get("value")
-    return value
-
-
 def _texts(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -742,17 +723,17 @@ def code_links_from_note(content: Mapping[str, Any], *, code_key: str | None = "
     """
     links: list[CodeLinkCandidate] = []
     if code_key:
-        for text in _texts(_value(content, code_key)):
+        for text in _texts(content_value(content.get(code_key))):
             urls = find_urls(text)
             # A bare value such as `git@github.com:x/y.git` has no scheme find_urls would see.
             for raw in urls or [text]:
                 if (code := canonical_code_url(raw)) is not None:
                     links.append(_candidate(_as_project_page(code), "openreview-code", True))
-    for text in _texts(_value(content, "community_implementations")):
+    for text in _texts(content_value(content.get("community_implementations"))):
         for raw in find_urls(text):
             if (code := canonical_code_url(raw)) is not None:
                 links.append(_candidate(code, "community-implementations", False))
-    for text in _texts(_value(content, "abstract")):
+    for text in _texts(content_value(content.get("abstract"))):
         links.extend(code_links_from_text(text, source="abstract"))
     return merge_code_links(links)
 

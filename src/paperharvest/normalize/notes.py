@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from paperharvest.errors import NormalizeError
+from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
 from paperharvest.models import Author, Decision, NormalizedNote, Paper, PaperAuthor, Review
+from paperharvest.normalize.values import read_int, reject_lone_surrogates, show
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
 
 _SCORE = re.compile(r"\s*(-?\d+)\s*(?::\s*(.*))?\Z", re.DOTALL)
@@ -21,25 +22,28 @@ _SCORE = re.compile(r"\s*(-?\d+)\s*(?::\s*(.*))?\Z", re.DOTALL)
 _REVIEW_CORE_KEYS = {"title", "review"}
 
 
-def ms_to_datetime(value: Any) -> datetime | None:
-    """OpenReview times are milliseconds since the epoch, UTC."""
-    if value is None or isinstance(value, bool):
+def ms_to_datetime(value: Any, what: str = "a timestamp") -> datetime | None:
+    """OpenReview times are milliseconds since the epoch, UTC; a numeric string is read as its number."""
+    millis = value if isinstance(value, float) else read_int(value, what)
+    if millis is None:
         return None
-    if not isinstance(value, int | float):
-        raise NormalizeError(f"expected a millisecond timestamp, got {value!r}")
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise RejectedNote("bad_time", f"{what} is not a time: {show(value)}") from None
 
 
-def parse_score(value: Any) -> tuple[int | None, str | None]:
-    """`"6: Weak Accept"` -> (6, "Weak Accept"); `6` -> (6, None); None -> (None, None)."""
-    if value is None or value == "":
-        return None, None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value, None
-    if isinstance(value, str) and (match := _SCORE.match(value)):
-        label = (match.group(2) or "").strip() or None
-        return int(match.group(1)), label
-    raise NormalizeError(f"cannot read a score from {value!r}")
+def parse_score(value: Any, what: str = "score") -> tuple[int | None, str | None]:
+    """`"6: Weak Accept"` -> (6, "Weak Accept"); `6` or `"6"` -> (6, None); None or "" -> (None, None)."""
+    try:
+        if isinstance(value, str) and value.strip() and (match := _SCORE.match(value)):
+            label = (match.group(2) or "").strip() or None
+            return read_int(match.group(1), what), label
+        if value is None or isinstance(value, int | float | str):
+            return read_int(value, what), None
+    except RejectedNote as exc:
+        raise RejectedNote("bad_score", str(exc)) from None
+    raise RejectedNote("bad_score", f"cannot read a {what} from {show(value)}")
 
 
 def clean_text(value: Any) -> str | None:
@@ -50,6 +54,13 @@ def clean_text(value: Any) -> str | None:
         value = str(value)
     value = value.strip()
     return value or None
+
+
+def read_text(value: Any, what: str) -> str | None:
+    """A text field of a note, as clean_text reads it; anything but a string (or null) is rejected."""
+    if value is None or isinstance(value, str):
+        return clean_text(value)
+    raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not text: {show(value)}")
 
 
 def absolute_url(site_url: str, value: Any) -> str | None:
@@ -67,30 +78,58 @@ def email_domain(author_id: str | None) -> str | None:
     return None
 
 
-def keywords_of(value: Any) -> list[str]:
+def keywords_of(value: Any, what: str = "keywords") -> list[str]:
+    """A list of keywords, or one string of them separated by commas or semicolons."""
     if value is None:
         return []
-    items = value if isinstance(value, list) else re.split(r"[;,]", str(value))
-    return [text for item in items if (text := clean_text(item))]
+    if isinstance(value, str):
+        value = re.split(r"[;,]", value)
+    if not isinstance(value, list):
+        raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not a list: {show(value)}")
+    return [text for item in value if (text := read_text(item, what))]
 
 
-def _reviewer(signatures: Any) -> str:
-    if isinstance(signatures, list) and signatures:
-        return str(signatures[0]).rsplit("/", 1)[-1]
-    return "unknown"
+def _reviewer(signatures: Any, what: str) -> str:
+    if signatures is None or signatures == []:
+        return "unknown"
+    if not isinstance(signatures, list) or not isinstance(signatures[0], str):
+        raise RejectedNote("bad_type", f"{what}: signatures are not a list of names: {show(signatures)}")
+    return signatures[0].rsplit("/", 1)[-1]
 
 
 def live(reply: Mapping[str, Any]) -> bool:
     return reply.get("ddate") is None and reply.get("tddate") is None
 
 
-def reply_invitations(reply: Mapping[str, Any]) -> list[str]:
-    """A v1 reply names one `invitation`; a v2 reply lists `invitations` (its own, plus `-/Edit` once edited)."""
+def reply_invitations(reply: Mapping[str, Any], forum_id: str) -> list[str]:
+    """A v1 reply names one `invitation`; a v2 reply lists `invitations` (its own, plus `-/Edit` once edited).
+
+    Anything else is rejected: a reply whose invitation cannot be read could be a review, silently dropped.
+    """
     invitations = reply.get("invitations")
-    if isinstance(invitations, list):
-        return [str(invitation) for invitation in invitations]
-    invitation = reply.get("invitation")
-    return [str(invitation)] if invitation else []
+    if invitations is None:
+        invitation = reply.get("invitation")
+        invitations = [] if invitation is None else [invitation]
+    if not isinstance(invitations, list) or not all(isinstance(i, str) for i in invitations):
+        raise RejectedNote(
+            "bad_type",
+            f"reply {reply.get('id')} of paper {forum_id}: its invitations are not names: {show(invitations)}",
+        )
+    return invitations
+
+
+def reply_list(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A list of replies (`details.directReplies`, ...), each an object with a string id; null is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not a list")
+    for reply in value:
+        if not isinstance(reply, Mapping):
+            raise RejectedNote("not_an_object", f"{what} holds a {type(reply).__name__}, not a note: {show(reply)}")
+        if not isinstance(reply.get("id"), str) or not reply["id"]:
+            raise RejectedNote("no_id", f"{what} holds a note without an id: {show(reply)}")
+    return value
 
 
 def group_by_forum(notes: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -117,7 +156,13 @@ def sort_replies(replies: Iterable[Mapping[str, Any]], forum_id: str, venue: Ven
     for reply in replies:
         if not live(reply):
             continue
-        invitations = reply_invitations(reply)
+        invitations = reply_invitations(reply, forum_id)
+        is_record = any(
+            pattern is not None and any(pattern.match(i) for i in invitations)
+            for pattern in (venue.review_pattern, venue.decision_pattern, meta_pattern)
+        )
+        if is_record and not isinstance(reply.get("content"), Mapping):
+            raise RejectedNote("not_an_object", f"reply {reply['id']} of paper {forum_id}: content is not an object")
         if any(venue.review_pattern.match(i) for i in invitations):
             found.reviews.append(normalize_review(reply, forum_id, venue))
         elif any(venue.decision_pattern.match(i) for i in invitations):
@@ -142,7 +187,10 @@ def final_decision(found: SortedReplies, venue: VenueConfig) -> Decision | None:
     # separate Meta_Review (API v2 ICLR), the Decision is the Program Chairs' note and its comment, when
     # there is one at all, is not the AC's text, so the meta-review wins.
     meta_review = max(found.meta_reviews, key=_latest_time)
-    text = clean_text((meta_review.get("content") or {}).get(venue.fields.meta_review))
+    text = read_text(
+        meta_review["content"].get(venue.fields.meta_review),
+        f"meta-review {meta_review['id']} of paper {decision.forum_id}",
+    )
     return decision.model_copy(update={"comment": text}) if text else decision
 
 
@@ -153,25 +201,27 @@ def decision_meaning(venue: VenueConfig, decision: Decision | None, forum_id: st
     meaning = venue.decisions.get(decision.decision)
     if meaning is None:
         known = ", ".join(repr(d) for d in venue.decisions)
-        raise NormalizeError(
-            f"paper {forum_id}: decision {decision.decision!r} is not in the {venue.key} config (known: {known})"
+        raise VenueConfigGap(
+            "decision",
+            decision.decision,
+            f"paper {forum_id}: decision {decision.decision!r} is not in the {venue.key} config (known: {known})",
         )
     return meaning
 
 
 def normalize_authors(forum_id: str, names: Any, ids: Any) -> tuple[list[PaperAuthor], list[Author]]:
     """The submission's author list, names and ids paired by position."""
-    names = names or []
-    ids = ids or []
+    names = [] if names is None else names
+    ids = [] if ids is None else ids
     if not isinstance(names, list) or not isinstance(ids, list):
-        raise NormalizeError(f"paper {forum_id}: authors and authorids must be lists")
+        raise RejectedNote("bad_type", f"paper {forum_id}: authors and authorids must be lists")
     paper_authors: list[PaperAuthor] = []
     authors: dict[str, Author] = {}
     # Some real notes list more ids than names (two people typed into one name field): every id is kept,
     # with no name, rather than silently dropped.
     for position in range(1, max(len(names), len(ids)) + 1):
-        name = clean_text(names[position - 1]) if position <= len(names) else None
-        author_id = clean_text(ids[position - 1]) if position <= len(ids) else None
+        name = read_text(names[position - 1], f"paper {forum_id}: author") if position <= len(names) else None
+        author_id = read_text(ids[position - 1], f"paper {forum_id}: author id") if position <= len(ids) else None
         paper_authors.append(PaperAuthor(forum_id=forum_id, position=position, author_id=author_id, name=name))
         # The first name an id is listed with stands, should a note repeat an id.
         if author_id and author_id not in authors:
@@ -180,48 +230,51 @@ def normalize_authors(forum_id: str, names: Any, ids: Any) -> tuple[list[PaperAu
 
 
 def normalize_review(reply: Mapping[str, Any], forum_id: str, venue: VenueConfig) -> Review:
-    content = reply.get("content") or {}
+    """A review reply (an object with a string id and an object content: see reply_list, sort_replies)."""
+    content = reply["content"]
     fields = venue.fields
-    try:
-        rating, rating_label = parse_score(content.get(fields.rating))
-        confidence = parse_score(content.get(fields.confidence))[0] if fields.confidence else None
-    except NormalizeError as exc:
-        raise NormalizeError(f"review {reply.get('id')} of paper {forum_id}: {exc}") from None
+    where = f"review {reply['id']} of paper {forum_id}"
+    rating, rating_label = parse_score(content.get(fields.rating), f"{where}: rating")
+    confidence = parse_score(content.get(fields.confidence), f"{where}: confidence")[0] if fields.confidence else None
     scale = fields.rating_scale
     if scale is not None and rating is not None and rating not in scale:
-        raise NormalizeError(
-            f"review {reply.get('id')} of paper {forum_id}: rating {rating} is not on the {venue.key} scale "
-            f"{', '.join(map(str, scale))} (fields.rating_scale)"
+        raise VenueConfigGap(
+            "rating",
+            rating,
+            f"{where}: rating {rating} is not on the {venue.key} scale {', '.join(map(str, scale))} "
+            "(fields.rating_scale)",
         )
     skip = _REVIEW_CORE_KEYS | {fields.rating} | ({fields.confidence} if fields.confidence else set())
     return Review(
-        review_id=str(reply["id"]),
+        review_id=reply["id"],
         forum_id=forum_id,
-        reviewer=_reviewer(reply.get("signatures")),
+        reviewer=_reviewer(reply.get("signatures"), where),
         rating=rating,
         rating_label=rating_label,
         confidence=confidence,
-        title=clean_text(content.get("title")),
-        text=clean_text(content.get("review")),
+        title=read_text(content.get("title"), f"{where}: title"),
+        text=read_text(content.get("review"), f"{where}: review"),
         assessments={k: v for k, v in content.items() if k not in skip},
-        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate")),
-        modified_at=ms_to_datetime(reply.get("tmdate")),
+        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
+        modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
     )
 
 
 def normalize_decision(reply: Mapping[str, Any], forum_id: str, venue: VenueConfig) -> Decision:
-    content = reply.get("content") or {}
-    decision = clean_text(content.get(venue.fields.decision))
+    """A decision reply (an object with a string id and an object content: see reply_list, sort_replies)."""
+    content = reply["content"]
+    where = f"decision {reply['id']} of paper {forum_id}"
+    decision = read_text(content.get(venue.fields.decision), where)
     if decision is None:
-        raise NormalizeError(f"decision {reply.get('id')} of paper {forum_id} has no {venue.fields.decision!r}")
+        raise RejectedNote("no_decision", f"{where} has no {venue.fields.decision!r}")
     comment_key = venue.fields.decision_comment
     return Decision(
-        decision_id=str(reply["id"]),
+        decision_id=reply["id"],
         forum_id=forum_id,
         decision=decision,
-        comment=clean_text(content.get(comment_key)) if comment_key else None,
-        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate")),
-        modified_at=ms_to_datetime(reply.get("tmdate")),
+        comment=read_text(content.get(comment_key), f"{where}: {comment_key}") if comment_key else None,
+        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
+        modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
     )
 
 
@@ -231,7 +284,9 @@ def _status(
     try:
         listed = venue.listing_status(invitation)
     except KeyError:
-        raise NormalizeError(f"paper {forum_id}: invitation {invitation!r} is not a listing of {venue.key}") from None
+        raise RejectedNote(
+            "not_listed", f"paper {forum_id}: invitation {show(invitation)} is not a listing of {venue.key}"
+        ) from None
     # A paper withdrawn after its decision keeps the decision string, but its listing says what became of it.
     if listed != "decided":
         return listed, None
@@ -240,15 +295,18 @@ def _status(
     return meaning.status, meaning.presentation
 
 
-def note_parts(raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
-    """A submission note's id and content object."""
-    try:
-        forum_id = str(raw["id"])
-        content = raw["content"]
-    except (KeyError, TypeError):
-        raise NormalizeError(f"note without id or content: {str(raw)[:120]!r}") from None
+def note_parts(raw: Any) -> tuple[str, Mapping[str, Any]]:
+    """A submission note's id and content object, once the note is known to hold only storable text."""
+    if not isinstance(raw, Mapping):
+        raise RejectedNote("not_an_object", f"a {type(raw).__name__} where a note should be: {show(raw)}")
+    # First, so that no later message quotes a surrogate (a message is stored and printed too).
+    reject_lone_surrogates(raw, f"note {show(raw.get('id'))}")
+    forum_id = raw.get("id")
+    if not isinstance(forum_id, str) or not forum_id:
+        raise RejectedNote("no_id", f"note without an id: {show(raw)}")
+    content = raw.get("content")
     if not isinstance(content, Mapping):
-        raise NormalizeError(f"paper {forum_id}: content is not an object")
+        raise RejectedNote("not_an_object", f"paper {forum_id}: content is not an object")
     return forum_id, content
 
 
@@ -264,28 +322,33 @@ def paper_record(
 ) -> Paper:
     """The Paper row of a submission whose content is plain (v2 content unwrapped)."""
     forum_id = str(raw["id"])
-    title = clean_text(content.get("title"))
-    if title is None:
-        raise NormalizeError(f"paper {forum_id} has no title")
+    where = f"paper {forum_id}"
+    title = paper_title(content, forum_id)
     fields = venue.fields
-    number = raw.get("number")
     return Paper(
         forum_id=forum_id,
         venue=venue.key,
-        number=number if isinstance(number, int) else None,
+        number=read_int(raw.get("number"), f"{where}: number"),
         title=title,
-        abstract=clean_text(content.get("abstract")),
-        tldr=clean_text(content.get(fields.tldr)) if fields.tldr else None,
-        keywords=keywords_of(content.get("keywords")),
-        pdf_url=absolute_url(venue.site_url, content.get("pdf")),
+        abstract=read_text(content.get("abstract"), f"{where}: abstract"),
+        tldr=read_text(content.get(fields.tldr), f"{where}: {fields.tldr}") if fields.tldr else None,
+        keywords=keywords_of(content.get("keywords"), f"{where}: keywords"),
+        pdf_url=absolute_url(venue.site_url, read_text(content.get("pdf"), f"{where}: pdf")),
         status=status,
         presentation=presentation,
         decision=decision.decision if decision else None,
-        code_url=clean_text(content.get(fields.code)) if fields.code else None,
+        code_url=read_text(content.get(fields.code), f"{where}: {fields.code}") if fields.code else None,
         invitation=invitation,
-        created_at=ms_to_datetime(raw.get("cdate") or raw.get("tcdate")),
-        modified_at=ms_to_datetime(raw.get("tmdate")),
+        created_at=ms_to_datetime(raw.get("cdate") or raw.get("tcdate"), f"{where}: cdate"),
+        modified_at=ms_to_datetime(raw.get("tmdate"), f"{where}: tmdate"),
     )
+
+
+def paper_title(content: Mapping[str, Any], forum_id: str) -> str:
+    title = read_text(content.get("title"), f"paper {forum_id}: title")
+    if title is None:
+        raise RejectedNote("no_title", f"paper {forum_id} has no title")
+    return title
 
 
 def assemble_note(
@@ -324,11 +387,14 @@ def normalize_note(
     if venue.api_version != 1:
         raise NormalizeError(f"{venue.key} is an API v{venue.api_version} venue: use normalize_note_v2")
     forum_id, content = note_parts(raw)
-    if clean_text(content.get("title")) is None:
-        raise NormalizeError(f"paper {forum_id} has no title")
-    invitation = str(raw.get("invitation", ""))
-
-    replies: list[Mapping[str, Any]] = list((raw.get("details") or {}).get("directReplies") or [])
+    paper_title(content, forum_id)
+    invitation = raw.get("invitation")
+    if not isinstance(invitation, str):
+        raise RejectedNote("not_listed", f"paper {forum_id}: its invitation is not a name: {show(invitation)}")
+    details = raw.get("details")
+    if details is not None and not isinstance(details, Mapping):
+        raise RejectedNote("bad_type", f"paper {forum_id}: details is not an object")
+    replies = list(reply_list((details or {}).get("directReplies"), f"paper {forum_id}: directReplies"))
     if decisions_by_forum is None and venue.replies.decision_scope == "venue":
         # Without them every paper would read as under review: a silent, complete loss of the decisions.
         raise NormalizeError(
@@ -337,8 +403,11 @@ def normalize_note(
         )
     if decisions_by_forum is not None:
         # The same decision may also come back as a direct reply (it is posted with replyto = the paper).
-        seen = {reply.get("id") for reply in replies}
-        replies += [d for d in decisions_by_forum.get(forum_id, ()) if d.get("id") not in seen]
+        seen = {reply["id"] for reply in replies}
+        venue_wide = reply_list(list(decisions_by_forum.get(forum_id, ())), f"paper {forum_id}: venue-wide decisions")
+        # Fetched apart from the note, so not yet checked with it.
+        reject_lone_surrogates(venue_wide, f"paper {forum_id}: venue-wide decisions")
+        replies += [d for d in venue_wide if d["id"] not in seen]
     found = sort_replies(replies, forum_id, venue)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, invitation, decision_meaning(venue, decision, forum_id), forum_id)

@@ -10,50 +10,44 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from paperharvest.errors import NormalizeError
+from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import (
     assemble_note,
-    clean_text,
     decision_meaning,
     final_decision,
     note_parts,
+    paper_title,
+    read_text,
+    reply_list,
     sort_replies,
 )
+from paperharvest.normalize.values import show, unwrap_content
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
 
 
-def content_value(value: Any) -> Any:
-    """`{"value": x}` -> x. Anything else is returned as it is (v1 content, or a v2 field without a value)."""
-    if isinstance(value, Mapping) and "value" in value:
-        return value["value"]
-    return value
-
-
-def unwrap_content(content: Any) -> dict[str, Any]:
-    if not isinstance(content, Mapping):
-        return {}
-    return {key: content_value(value) for key, value in content.items()}
-
-
 def _unwrapped(note: Mapping[str, Any]) -> dict[str, Any]:
-    return {**note, "content": unwrap_content(note.get("content"))}
+    # A content that is not an object stays as it is, for sort_replies to reject if the reply is a record.
+    content = note.get("content")
+    return {**note, "content": unwrap_content(content)} if isinstance(content, Mapping) else dict(note)
 
 
-def _replies(details: Any) -> Iterable[Mapping[str, Any]]:
+def _replies(details: Any, forum_id: str) -> Iterable[Mapping[str, Any]]:
     """A forum's replies, from `details.directReplies` or `details.replies` (or both), each once.
 
     Reviews, decisions and meta-reviews reply to the submission itself, so either detail holds them;
     `replies` adds the comments on comments, which are skipped anyway.
     """
-    if not isinstance(details, Mapping):
+    if details is None:
         return []
-    seen: set[Any] = set()
+    if not isinstance(details, Mapping):
+        raise RejectedNote("bad_type", f"paper {forum_id}: details is not an object")
+    seen: set[str] = set()
     out: list[Mapping[str, Any]] = []
     for key in ("directReplies", "replies"):
-        for reply in details.get(key) or ():
-            if isinstance(reply, Mapping) and reply.get("id") not in seen:
-                seen.add(reply.get("id"))
+        for reply in reply_list(details.get(key), f"paper {forum_id}: {key}"):
+            if reply["id"] not in seen:
+                seen.add(reply["id"])
                 out.append(reply)
     return out
 
@@ -61,15 +55,17 @@ def _replies(details: Any) -> Iterable[Mapping[str, Any]]:
 def _status(
     venue: VenueConfig, content: Mapping[str, Any], meaning: DecisionMeaning | None, forum_id: str
 ) -> tuple[Status, Presentation | None]:
-    venueid = clean_text(content.get("venueid"))
+    venueid = read_text(content.get("venueid"), f"paper {forum_id}: venueid")
     if venueid is None:
-        raise NormalizeError(f"paper {forum_id} has no venueid: its status cannot be read")
+        raise RejectedNote("no_venueid", f"paper {forum_id} has no venueid: its status cannot be read")
     try:
         status = venue.venueid_status(venueid)
     except KeyError:
         known = ", ".join(repr(v) for v in venue.venue_ids)
-        raise NormalizeError(
-            f"paper {forum_id}: venueid {venueid!r} is not in the {venue.key} config (known: {known})"
+        raise VenueConfigGap(
+            "venueid",
+            venueid,
+            f"paper {forum_id}: venueid {venueid!r} is not in the {venue.key} config (known: {known})",
         ) from None
     if status == "under-review":
         # Decisions can be released before the venueids move: the decision then is the better information.
@@ -77,16 +73,18 @@ def _status(
     if status != "accepted":
         # As in v1, a paper withdrawn after its decision keeps the decision string but is withdrawn.
         return status, None
-    venue_text = clean_text(content.get("venue"))
+    venue_text = read_text(content.get("venue"), f"paper {forum_id}: venue")
     if venue.presentation and venue_text is not None:
         # The venue string is what the venue shows now; ICLR 2025 named orals and spotlights weeks after
         # the decisions, so it wins over the Decision note's wording.
         presentation = venue.presentation_of(venue_text)
         if presentation is None:
             known = ", ".join(repr(v) for v in venue.presentation)
-            raise NormalizeError(
+            raise VenueConfigGap(
+                "venue",
+                venue_text,
                 f"paper {forum_id}: accepted, but its venue {venue_text!r} is not in the {venue.key} "
-                f"[presentation] table (known: {known})"
+                f"[presentation] table (known: {known})",
             )
         return "accepted", presentation
     return "accepted", meaning.presentation if meaning else None
@@ -98,7 +96,9 @@ def _listing(venue: VenueConfig, raw: Mapping[str, Any], forum_id: str) -> str:
     for listing in venue.listings:
         if listing.invitation in names:
             return listing.invitation
-    raise NormalizeError(f"paper {forum_id}: none of its invitations {names} is a listing of {venue.key}")
+    raise RejectedNote(
+        "not_listed", f"paper {forum_id}: none of its invitations {show(names)} is a listing of {venue.key}"
+    )
 
 
 def normalize_note_v2(raw: Mapping[str, Any], venue: VenueConfig) -> NormalizedNote:
@@ -108,15 +108,16 @@ def normalize_note_v2(raw: Mapping[str, Any], venue: VenueConfig) -> NormalizedN
     forum_id, wrapped = note_parts(raw)
     domain = raw.get("domain")
     if domain is None:
-        raise NormalizeError(f"paper {forum_id} has no domain: it is not an API v2 note")
+        raise RejectedNote("not_v2", f"paper {forum_id} has no domain: it is not an API v2 note")
     if domain != venue.venue_id:
-        raise NormalizeError(f"paper {forum_id} belongs to {domain!r}, not to {venue.key} ({venue.venue_id})")
+        raise RejectedNote(
+            "wrong_venue", f"paper {forum_id} belongs to {show(domain)}, not to {venue.key} ({venue.venue_id})"
+        )
     content = unwrap_content(wrapped)
-    if clean_text(content.get("title")) is None:
-        raise NormalizeError(f"paper {forum_id} has no title")
+    paper_title(content, forum_id)
     invitation = _listing(venue, raw, forum_id)
 
-    found = sort_replies((_unwrapped(reply) for reply in _replies(raw.get("details"))), forum_id, venue)
+    found = sort_replies((_unwrapped(reply) for reply in _replies(raw.get("details"), forum_id)), forum_id, venue)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, content, decision_meaning(venue, decision, forum_id), forum_id)
     return assemble_note(raw, content, venue, invitation, found, decision, status, presentation)

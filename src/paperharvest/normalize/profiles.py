@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from paperharvest.errors import NormalizeError
@@ -231,15 +232,69 @@ def alias_key(author_id: str) -> str:
     return text.lower() if "@" in text else text
 
 
-def _canonical_of_merged(profile: AuthorProfile, merged: dict[str, str | None], claimed: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class ProfileKeys:
+    """What `alias_map` reads of a profile: its id, whether it is live, the survivor a Merged one names, and
+    the ids (`aliases`: its own id first, then usernames) and e-mails it claims."""
+
+    profile_id: str
+    live: bool
+    merged_into: str | None
+    aliases: tuple[str, ...]
+    confirmed_emails: tuple[str, ...]
+    emails: tuple[str, ...]
+
+    @classmethod
+    def of(cls, profile: AuthorProfile) -> ProfileKeys:
+        return cls(
+            profile_id=profile.profile_id,
+            live=profile.state is None or profile.state.strip().lower() != MERGED_STATE,
+            merged_into=profile.merged_into,
+            aliases=tuple(profile.aliases),
+            confirmed_emails=tuple(profile.confirmed_emails),
+            emails=tuple(profile.emails),
+        )
+
+
+@dataclass
+class AliasMap:
+    """`people`: each alias (key form, see `alias_key`) that names exactly one person -> that person's id.
+    `ambiguous`: each alias that several people claim with equal right -> those people, sorted."""
+
+    people: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def claim(self, claims: Mapping[str, set[str]]) -> None:
+        """One pass of claims; a key decided by an earlier pass (mapped or ambiguous) stays decided."""
+        for key, owners in claims.items():
+            if key in self.people or key in self.ambiguous:
+                continue
+            if len(owners) == 1:
+                self.people[key] = next(iter(owners))
+            else:
+                self.ambiguous[key] = tuple(sorted(owners))
+
+
+def _claims(pairs: Iterable[tuple[str, str | None]]) -> dict[str, set[str]]:
+    claims: dict[str, set[str]] = {}
+    for key, owner in pairs:
+        if owner is not None:
+            claims.setdefault(key, set()).add(owner)
+    return claims
+
+
+def _canonical_of_merged(profile: ProfileKeys, merged: dict[str, str | None], found: AliasMap) -> str | None:
     # Follow merge targets (a profile can be merged into one that was later merged again) until reaching an
     # id some live profile claims, or a target we have no profile for (the API said it is the survivor).
+    # An id several live profiles claim names no one: the Merged profile then claims nothing.
     seen: set[str] = set()
     current = profile.profile_id
     while current not in seen:
         seen.add(current)
-        if current in claimed:
-            return claimed[current]
+        if current in found.ambiguous:
+            return None
+        if current in found.people:
+            return found.people[current]
         target = merged.get(current)
         if target is None:
             return current
@@ -247,12 +302,14 @@ def _canonical_of_merged(profile: AuthorProfile, merged: dict[str, str | None], 
     return profile.profile_id  # a cycle: no survivor can be named, so the profile stands for itself
 
 
-def alias_map(profiles: Iterable[ProfileRecords]) -> dict[str, str]:
-    """Every alias ~id and every known e-mail (lowercased) -> the canonical ~id of the person.
+def alias_map(profiles: Iterable[ProfileKeys]) -> AliasMap:
+    """Every alias ~id and every known e-mail (lowercased) -> the canonical ~id of the person, or ambiguous.
 
-    Claims are made in passes, and within a pass profiles are taken in order of profile id, so the result
-    depends only on the set of profiles, not on the order in which batches came back. A key claimed in an
-    earlier pass, or by an earlier profile in the same pass, stays with it (first wins):
+    This is the one rule the store applies (store/people.py), over every stored profile that shares a key
+    with another. Claims are made in passes; a key decided in an earlier pass stays with that decision. In
+    a pass, a key claimed for one person goes to them, and a key claimed for two or more (two live profiles
+    listing one e-mail) is ambiguous: it names neither, since a wrong merge is worse than a missed one. So
+    the result depends only on the set of profiles, never on their order or on how batches came back:
 
     1. every live (not Merged) profile's own id -> itself;
     2. live profiles' other usernames -> that profile (this is how merged ids and `~A_B2`-style aliases
@@ -265,28 +322,20 @@ def alias_map(profiles: Iterable[ProfileRecords]) -> dict[str, str]:
     Putting confirmed e-mails before unconfirmed ones means an address two profiles mention goes to the one
     that proved it owns it.
     """
-    records = sorted(profiles, key=lambda r: r.profile.profile_id)
-    live = [r.profile for r in records if r.profile.state is None or r.profile.state.lower() != MERGED_STATE]
-    dead = [r.profile for r in records if r.profile.state is not None and r.profile.state.lower() == MERGED_STATE]
+    records = {p.profile_id: p for p in profiles}
+    live = [p for p in records.values() if p.live]
+    dead = [p for p in records.values() if not p.live]
 
-    mapping: dict[str, str] = {}
-    for profile in live:
-        mapping.setdefault(profile.profile_id, profile.profile_id)
-    for profile in live:
-        for alias in profile.aliases:
-            mapping.setdefault(alias, mapping[profile.profile_id])
+    found = AliasMap()
+    found.claim(_claims((p.profile_id, p.profile_id) for p in live))
+    found.claim(_claims((alias, p.profile_id) for p in live for alias in p.aliases))
 
     merged = {p.profile_id: p.merged_into for p in dead}
-    canonical: dict[str, str] = {p.profile_id: mapping[p.profile_id] for p in live}
-    for profile in dead:
-        survivor = _canonical_of_merged(profile, merged, mapping)
-        canonical.setdefault(profile.profile_id, survivor)
-        for alias in profile.aliases:
-            mapping.setdefault(alias, canonical[profile.profile_id])
+    canonical: dict[str, str | None] = {p.profile_id: p.profile_id for p in live}
+    canonical.update({p.profile_id: _canonical_of_merged(p, merged, found) for p in dead})
+    found.claim(_claims((alias, canonical[p.profile_id]) for p in dead for alias in p.aliases))
 
     everyone = [*live, *dead]
-    for confirmed_only in (True, False):
-        for profile in everyone:
-            for email in profile.confirmed_emails if confirmed_only else profile.emails:
-                mapping.setdefault(email, canonical[profile.profile_id])
-    return mapping
+    found.claim(_claims((email, canonical[p.profile_id]) for p in everyone for email in p.confirmed_emails))
+    found.claim(_claims((email, canonical[p.profile_id]) for p in everyone for email in p.emails))
+    return found

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from paperharvest.models import SocialLink
+from paperharvest.normalize.github import is_github_user
 
 Evidence = Literal["link", "rel-me", "text"]
 
@@ -50,17 +51,6 @@ _X_RESERVED = frozenset(
 )  # fmt: skip
 
 _GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-_GITHUB_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
-_GITHUB_RESERVED = frozenset(
-    {
-        "about", "account", "apps", "blog", "codespaces", "collections", "contact", "copilot",
-        "customer-stories", "dashboard", "education", "enterprise", "events", "explore", "features", "home",
-        "issues", "join", "login", "logout", "marketplace", "mobile", "new", "nonprofit", "notifications",
-        "organizations", "orgs", "partners", "password_reset", "premium-support", "pricing", "pulls", "readme",
-        "resources", "search", "security", "sessions", "settings", "signup", "site", "solutions", "sponsors",
-        "stars", "team", "topics", "trending", "users", "watching",
-    }
-)  # fmt: skip
 
 _GITLAB_HOSTS = frozenset({"gitlab.com", "www.gitlab.com"})
 _GITLAB_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
@@ -333,11 +323,11 @@ def _github_from_path(path: str) -> SocialLink | None:
     segments = _segments(path)
     if len(segments) >= 2 and segments[0].lower() == "orgs":
         name = segments[1]
-    elif len(segments) == 1 and segments[0].lower() not in _GITHUB_RESERVED:
+    elif len(segments) == 1:
         name = segments[0]
     else:
         return None
-    return _social("github", name, f"https://github.com/{name}", "link") if _GITHUB_USER.fullmatch(name) else None
+    return _social("github", name, f"https://github.com/{name}", "link") if is_github_user(name) else None
 
 
 def _gitlab_from_path(path: str) -> SocialLink | None:

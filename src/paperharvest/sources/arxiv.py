@@ -20,7 +20,9 @@ import requests
 
 from paperharvest.errors import NormalizeError, UpstreamDataError, UpstreamUnavailable
 from paperharvest.models import ArxivFeed
-from paperharvest.normalize.arxiv import DEFAULT_QUERY_CHARS, build_title_query, parse_feed
+from paperharvest.net.answers import Service, read_text
+from paperharvest.normalize.arxiv_feed import parse_feed
+from paperharvest.normalize.arxiv_query import DEFAULT_QUERY_CHARS, build_title_query
 
 __all__ = ["ARXIV_DELAY", "MAX_PAGE_SIZE", "ArxivPacer", "RawFeed", "fetch_arxiv_feed", "fetch_by_ids", "search_titles"]
 
@@ -76,6 +78,9 @@ def _describe(params: Mapping[str, str]) -> str:
     return f"the title search (start={params.get('start', '0')})"
 
 
+ARXIV = Service("arXiv", setting="PAPERHARVEST_ARXIV_API_URL")
+
+
 def _parse(text: str, what: str, status: int) -> ArxivFeed:
     try:
         return parse_feed(text)
@@ -93,31 +98,11 @@ def fetch_arxiv_feed(session: requests.Session, api_url: str, params: Mapping[st
         # The adapter has retried 429s and 5xx already; a 429 reaching here means we were too fast for too long.
         hint = " (arXiv kept rate-limiting us: one request every 3 s)" if "HTTP 429" in str(exc) else ""
         raise UpstreamUnavailable(f"arXiv did not answer {what}: {exc}{hint}") from None
-    status = response.status_code
-    content_type = response.headers.get("content-type", "")
-    try:
-        text = response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UpstreamDataError(f"arXiv answered {what} with HTTP {status} that is not UTF-8") from None
-    looks_html = "html" in content_type or text.lstrip()[:20].lower().startswith(("<!doctype html", "<html"))
-
-    if status == 400 and not looks_html:
-        feed = _parse(text, what, status)
+    # A 400 carries arXiv's own error entry, in a feed: it says what was wrong with the query.
+    text = read_text(response, ARXIV, what, kind="an Atom feed", passing=frozenset({400}))
+    feed = _parse(text, what, response.status_code)
+    if feed.error is not None or response.status_code == 400:
         raise UpstreamDataError(f"arXiv rejected the query: {feed.error or 'HTTP 400 without an error entry'}")
-    if status == 429:
-        # Only reachable with a retry policy that does not cover 429: say plainly what it was.
-        raise UpstreamUnavailable(f"arXiv is rate-limiting {what} (HTTP 429 {text.strip()[:60]!r})")
-    if status >= 500 or status == 408:
-        raise UpstreamUnavailable(f"arXiv answered {what} with HTTP {status}")
-    if not 200 <= status < 300:
-        raise UpstreamDataError(
-            f"arXiv answered {what} with HTTP {status} (starts {text[:60]!r}); check PAPERHARVEST_ARXIV_API_URL"
-        )
-    if looks_html:
-        raise UpstreamDataError(f"arXiv answered {what} with an HTML page, not an Atom feed (starts {text[:60]!r})")
-    feed = _parse(text, what, status)
-    if feed.error is not None:
-        raise UpstreamDataError(f"arXiv rejected the query: {feed.error}")
     return RawFeed(params=dict(params), xml=text, feed=feed)
 
 

@@ -7,7 +7,6 @@ of SQLite.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,12 +15,12 @@ from urllib.parse import quote
 import requests
 
 from paperharvest.errors import ReplayMissing, UpstreamDataError, UpstreamUnavailable
+from paperharvest.net.answers import Service, read_json
 
 __all__ = ["CodeApiAnswer", "CodeSource", "fetch_code_apis", "fetch_hf_paper", "fetch_pwc_paper"]
 
 CodeSource = Literal["huggingface", "paperswithcode"]
 _Fetch = Callable[[requests.Session, str, str], "dict[str, Any] | None"]
-_NAMES: dict[CodeSource, str] = {"huggingface": "Hugging Face", "paperswithcode": "Papers with Code"}
 
 
 @dataclass(frozen=True)
@@ -39,35 +38,17 @@ def _paper_url(base_url: str, arxiv_id: str) -> str:
     return f"{base_url.rstrip('/')}/papers/{quote(arxiv_id, safe='/')}"
 
 
+_SERVICES: dict[CodeSource, Service] = {
+    "huggingface": Service("Hugging Face", setting="PAPERHARVEST_HF_API_URL"),
+    "paperswithcode": Service("Papers with Code", setting="PAPERHARVEST_PWC_API_URL"),
+}
+
+
 def _read_paper(response: requests.Response, source: CodeSource, arxiv_id: str) -> dict[str, Any] | None:
-    name, status = _NAMES[source], response.status_code
-    what = f"{name} answered the paper {arxiv_id}"
-    content_type = response.headers.get("content-type", "")
-    try:
-        # JSON is UTF-8 by its RFC; requests would guess a charset when the header names none.
-        text = response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UpstreamDataError(f"{what} with HTTP {status} that is not UTF-8") from None
-    is_html = "html" in content_type or text.lstrip()[:1] == "<"
-    if status == 404:
-        # An HTML 404 is a web server's page, not the API's "not indexed": a wrong base URL would otherwise
-        # read as "no paper has code" for the whole run.
-        if is_html:
-            raise UpstreamDataError(f"{what} with an HTML 404 page; is the API base URL right?")
-        return None
-    if status >= 500 or status in (408, 429):
-        raise UpstreamUnavailable(f"{what} with HTTP {status}")
-    if not 200 <= status < 300:
-        raise UpstreamDataError(f"{what} with HTTP {status} (starts {text[:60]!r})")
-    if "json" not in content_type or is_html:
-        raise UpstreamDataError(f"{what} with {content_type or 'no content type'}, not JSON (starts {text[:60]!r})")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UpstreamDataError(f"{what} with malformed JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise UpstreamDataError(f"{what} with JSON that is not an object")
-    return data
+    # A 404 is "not indexed" only in the API's own JSON: the reader refuses a web server's HTML 404, which a
+    # wrong base URL would otherwise turn into "no paper has code" for the whole run.
+    data: dict[str, Any] = read_json(response, _SERVICES[source], f"the paper {arxiv_id}", passing=frozenset({404}))
+    return None if response.status_code == 404 else data
 
 
 def fetch_hf_paper(session: requests.Session, base_url: str, arxiv_id: str) -> dict[str, Any] | None:
@@ -108,6 +89,8 @@ def fetch_code_apis(
                 raise
             except (UpstreamUnavailable, UpstreamDataError) as exc:
                 dead.add(source)
-                yield CodeApiAnswer(source, arxiv_id, None, f"{exc}; {_NAMES[source]} skipped for the rest of the run")
+                yield CodeApiAnswer(
+                    source, arxiv_id, None, f"{exc}; {_SERVICES[source].name} skipped for the rest of the run"
+                )
                 continue
             yield CodeApiAnswer(source, arxiv_id, payload)

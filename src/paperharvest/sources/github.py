@@ -19,12 +19,17 @@ from urllib.parse import quote
 import requests
 
 from paperharvest.errors import ReplayMissing, UpstreamDataError, UpstreamUnavailable
+from paperharvest.net.answers import Service, read_json
+from paperharvest.net.policy import RETRY_STATUSES
 
 __all__ = ["GITHUB_RETRY_STATUSES", "RepoAnswer", "RepoOutcome", "RepoRequest", "fetch_repositories"]
 
-# 429 is GitHub's rate limit, which lasts until the hour's reset: handled here, never waited out.
-GITHUB_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# The house's retried statuses but 429: GitHub's rate limit lasts until the hour's reset, so it is handled
+# here, never waited out.
+GITHUB_RETRY_STATUSES = RETRY_STATUSES - {429}
 API_VERSION = "2022-11-28"
+# Its refusals (401, 403, 451) are outcomes, read here before the answer reader sees them.
+GITHUB = Service("GitHub", setting="PAPERHARVEST_GITHUB_API_URL")
 
 RepoOutcome = Literal["ok", "not_modified", "missing", "blocked", "rate_limited", "refused", "unavailable"]
 # Outcomes after which nothing more is asked this run.
@@ -89,8 +94,6 @@ def _is_rate_limit(response: requests.Response) -> bool:
 
 def _read(response: requests.Response, request: RepoRequest) -> RepoAnswer:
     status = response.status_code
-    what = f"GitHub answered {request.owner}/{request.name}"
-    content_type = response.headers.get("content-type", "")
     if status == 304:
         return RepoAnswer(request.url, "not_modified", status, etag=request.etag)
     if _is_rate_limit(response):
@@ -104,21 +107,11 @@ def _read(response: requests.Response, request: RepoRequest) -> RepoAnswer:
         )
     if status in (403, 451):
         return RepoAnswer(request.url, "blocked", status, detail=_message(response))
+    # A 404 is a deleted repository only in GitHub's JSON; the reader refuses a web server's page.
+    what = f"{request.owner}/{request.name}"
+    data: dict[str, Any] = read_json(response, GITHUB, what, passing=frozenset({404}))
     if status == 404:
-        # A web server's HTML 404 means a wrong base URL, not a deleted repository.
-        if "json" not in content_type:
-            raise UpstreamDataError(f"{what} with a non-JSON 404 page; is PAPERHARVEST_GITHUB_API_URL right?")
         return RepoAnswer(request.url, "missing", status)
-    if not 200 <= status < 300:
-        raise UpstreamDataError(f"{what} with HTTP {status} ({_message(response) or 'no message'})")
-    if "json" not in content_type:
-        raise UpstreamDataError(f"{what} with {content_type or 'no content type'}, not JSON")
-    try:
-        data = json.loads(response.content.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise UpstreamDataError(f"{what} with malformed JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise UpstreamDataError(f"{what} with JSON that is not an object")
     return RepoAnswer(request.url, "ok", status, data, response.headers.get("etag"))
 
 

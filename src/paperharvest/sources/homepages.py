@@ -1,24 +1,28 @@
 """fetch_homepages: authors' homepages, politely: bounded concurrency, one request at a time per host with
 a pause between, conditional requests, redirects checked hop by hop, HTML only, size-capped.
 
-Every outcome is a value, never an exception: a dead or hostile homepage is a fact about that homepage,
-not a reason to stop the run.
+Every outcome of one homepage is a value, never an exception: a dead, hostile or malformed homepage is a
+fact about that homepage, not a reason to stop the run. What is a reason (the run deadline, a bug) stops
+the fetching at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from paperharvest.errors import UpstreamUnavailable
 from paperharvest.models import HomepageFetch
-from paperharvest.net.guard import BlockedURL, check_url
-from paperharvest.net.web import TRUNCATED_HEADER
+from paperharvest.net.guard import BlockedURL, InvalidURL, check_url
+from paperharvest.net.policy import Deadline
+from paperharvest.net.recording import TRUNCATED_HEADER
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -65,12 +69,14 @@ def fetch_homepage(
     if request.last_modified:
         headers["If-Modified-Since"] = request.last_modified
     for _hop in range(max_redirects + 1):
-        host = (urlsplit(url).hostname or "").lower()
         try:
             check_url(url)
+            host = (urlsplit(url).hostname or "").lower()
             with pacer.turn(host):
                 pacer.wait(host)
                 response = client.get(url, headers=headers)
+        except InvalidURL as exc:
+            return HomepageFetch(url=request.url, final_url=url, outcome="invalid_url", detail=str(exc))
         except BlockedURL as exc:
             return HomepageFetch(url=request.url, final_url=url, outcome="blocked", detail=str(exc))
         except httpx.TimeoutException as exc:
@@ -80,7 +86,11 @@ def fetch_homepage(
                 url=request.url, final_url=url, outcome="unreachable", detail=str(exc) or type(exc).__name__
             )
         if response.status_code in REDIRECTS and "location" in response.headers:
-            url = urljoin(url, response.headers["location"])
+            try:
+                url = urljoin(url, response.headers["location"])
+            except ValueError as exc:
+                detail = f"the redirect to {response.headers['location']!r} does not parse: {exc}"
+                return HomepageFetch(url=request.url, final_url=url, outcome="invalid_url", detail=detail)
             continue
         return _outcome(request.url, url, response)
     return HomepageFetch(
@@ -110,10 +120,47 @@ def fetch_homepages(
     *,
     concurrency: int,
     pacer: HostPacer,
+    deadline: Deadline | None = None,
     max_redirects: int = 5,
 ) -> Iterator[HomepageFetch]:
-    """Fetch many homepages concurrently, yielding the results in the order asked."""
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="homepage") as pool:
-        futures = [pool.submit(fetch_homepage, client, r, pacer, max_redirects=max_redirects) for r in requests]
-        for future in futures:
-            yield future.result()
+    """Fetch many homepages concurrently, yielding the results in the order asked.
+
+    At most `concurrency` pages are fetched at a time and twice that many are held, fetched or in flight,
+    ahead of the one the caller waits for; `requests` is read only as room frees up. Once the `deadline`
+    is reached, or a fetch fails with an exception, no further fetch starts; the exception (for the
+    deadline UpstreamUnavailable) reaches the caller after the pages before it.
+    """
+    stop = threading.Event()
+
+    def fetch(request: HomepageRequest) -> HomepageFetch | None:
+        if stop.is_set():
+            return None  # never reached by the caller: an earlier fetch has raised
+        try:
+            return fetch_homepage(client, request, pacer, max_redirects=max_redirects)
+        except BaseException:
+            stop.set()
+            raise
+
+    todo = iter(requests)
+    ahead: deque[Future[HomepageFetch | None]] = deque()
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="homepage")
+    try:
+        while True:
+            while not stop.is_set() and len(ahead) < 2 * concurrency:
+                if deadline is not None and deadline.remaining() <= 0:
+                    stop.set()
+                    raise UpstreamUnavailable(
+                        f"run deadline of {deadline.seconds:.0f} s reached while fetching homepages"
+                    )
+                request = next(todo, None)
+                if request is None:
+                    break
+                ahead.append(pool.submit(fetch, request))
+            if not ahead:
+                return
+            result = ahead.popleft().result()
+            if result is not None:
+                yield result
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)

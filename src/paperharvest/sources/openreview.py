@@ -12,17 +12,16 @@ harvester, so they are worked around here rather than by replacing the package:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import openreview
-import requests
 
 from paperharvest.errors import AuthError, ConfigError, UpstreamDataError
 from paperharvest.net import Network
+from paperharvest.net.answers import Service, read_json
 from paperharvest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,54 +73,25 @@ def _error_message(exc: Exception) -> str:
     return str(body)[:300]
 
 
-def _looks_like_challenge(text: str) -> bool:
-    return "Verifying your browser" in text or "ChallengeRequiredError" in text
-
-
-def read_json(response: requests.Response, what: str, logged_in: bool) -> dict[str, Any]:
-    """The JSON object of an answer, or the error a user can act on."""
-    content_type = response.headers.get("content-type", "")
-    text = response.text
-    if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        name = body.get("name", "") if isinstance(body, dict) else ""
-        message = body.get("message", "") if isinstance(body, dict) else ""
-        if name == "ChallengeRequiredError" or (response.status_code in (401, 403) and not logged_in):
-            raise AuthError(f"OpenReview blocks anonymous reads ({name or response.status_code}); {LOGIN_HINT}")
-        if response.status_code in (401, 403):
-            raise AuthError(f"OpenReview refused {what}: HTTP {response.status_code} {name} {message}".strip())
-        raise UpstreamDataError(f"OpenReview answered {what} with HTTP {response.status_code} {name}: {message}")
-    if "json" not in content_type or text.lstrip()[:1] == "<":
-        if _looks_like_challenge(text):
-            raise AuthError(f"OpenReview answered {what} with a browser challenge page; {LOGIN_HINT}")
-        raise UpstreamDataError(
-            f"OpenReview answered {what} with {content_type or 'no content type'}, not JSON (starts {text[:60]!r})"
-        )
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UpstreamDataError(
-            f"OpenReview answered {what} with malformed JSON ({exc}); this page was not stored"
-        ) from None
-    if not isinstance(data, dict):
-        raise UpstreamDataError(f"OpenReview answered {what} with JSON that is not an object")
-    return data
+def openreview_service(client: Any) -> Service:
+    """OpenReview as the answer reader names it; whether the client is logged in decides what a refusal means."""
+    return Service(
+        "OpenReview",
+        setting="OPENREVIEW_API_BASEURL(_V2)",
+        credentials="OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD (or OPENREVIEW_TOKEN)",
+        login_hint=LOGIN_HINT,
+        logged_in="Authorization" in client.headers,
+    )
 
 
 def fetch_venue_group(client: Any, api_url: str, venue_id: str) -> dict[str, Any]:
     """The venue's group from one API host; it tells which API the venue lives on (v2 groups have `domain`)."""
     what = f"the group {venue_id}"
     response = client.session.get(api_url.rstrip("/") + "/groups", params={"id": venue_id}, headers=client.headers)
-    if response.status_code == 404:
+    data = read_json(response, openreview_service(client), what, passing=frozenset({404}))
+    groups = data.get("groups")
+    if response.status_code == 404 or not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
         raise UpstreamDataError(f"OpenReview has no group {venue_id} at {api_url}; check the venue id and api_version")
-    groups = read_json(response, what, "Authorization" in client.headers).get("groups")
-    if not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
-        raise UpstreamDataError(
-            f"OpenReview answered {what} at {api_url} with no group; check the venue id and api_version"
-        )
     return groups[0]
 
 
@@ -132,45 +102,86 @@ def fetch_note_pages(
     page_size: int,
     details: str | None = "directReplies",
     notes_url: str | None = None,
+    api_version: int = 1,
 ) -> Iterator[NotePage]:
-    """Every note of an invitation, a page at a time, paging by id with `after` as openreview-py does.
+    """Every note of an invitation, a page at a time, paging by id with `after` as openreview-py does, until
+    the API says there is no more: a page shorter than `page_size` (or empty).
 
-    Stops when the envelope's `count` is reached, which saves the extra empty request openreview-py's
-    `efficient_iterget` makes. A listing that ends before its count is an error, never a short venue.
+    The listing is checked, not trusted: its ids must be distinct and as many as the first page's `count`
+    (API v2 sends one only when asked with `count=true`). Pages are yielded, and so stored, as they arrive;
+    a listing that breaks either rule raises UpstreamDataError after its last page, so what arrived is kept
+    and the run fails instead of passing a short venue for a whole one.
     """
-    logged_in = "Authorization" in client.headers
-    seen = 0
+    service = openreview_service(client)
+    listing = _Listing(invitation)
     after: str | None = None
-    index = 0
-    total: int | None = None
     while True:
         params: dict[str, Any] = {"invitation": invitation, "limit": page_size, "sort": "id"}
         if details:
             params["details"] = details
         if after is not None:
             params["after"] = after
-        what = f"the notes of {invitation} (page {index + 1})"
+        elif api_version == 2:
+            params["count"] = "true"
+        what = f"the notes of {invitation} (page {listing.pages + 1})"
         response = client.session.get(notes_url or client.notes_url, params=params, headers=client.headers)
-        data = read_json(response, what, logged_in)
+        data = read_json(response, service, what)
         notes = data.get("notes")
-        count = data.get("count")
-        if not isinstance(notes, list) or not all(isinstance(n, dict) and "id" in n for n in notes):
+        if not isinstance(notes, list) or not all(isinstance(n, dict) and isinstance(n.get("id"), str) for n in notes):
             raise UpstreamDataError(f"OpenReview answered {what} without a list of notes")
-        if total is None:
-            if not isinstance(count, int):
+        if listing.pages == 0:
+            count = data.get("count")
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise UpstreamDataError(f"OpenReview answered {what} without a count")
-            total = count
-        if not notes and seen < total:
-            raise UpstreamDataError(f"the listing of {invitation} ended after {seen} of {total} notes")
-        if notes:
-            yield NotePage(invitation=invitation, index=index, notes=notes, count=total)
-        seen += len(notes)
-        index += 1
-        if seen >= total or len(notes) < page_size:
-            if seen < total:
-                raise UpstreamDataError(f"the listing of {invitation} ended after {seen} of {total} notes")
-            return
+            listing.count = count
+        new = listing.add(notes)
+        if new:
+            # Each id once: a repeat is no second paper, and what repeated it is reported after the last page.
+            yield NotePage(invitation=invitation, index=listing.pages - 1, notes=new, count=listing.count)
+        if len(notes) < page_size:
+            break
+        if not new:
+            # A full page of ids already served: the cursor is not moving, and the next page would be the same.
+            raise UpstreamDataError(listing.mismatch() + "; it stopped advancing")
         after = notes[-1]["id"]
+    if listing.served != listing.count or listing.repeated:
+        raise UpstreamDataError(listing.mismatch())
+
+
+class _Listing:
+    """What a listing has served so far, against what its count promised."""
+
+    def __init__(self, invitation: str) -> None:
+        self.invitation = invitation
+        self.count = 0
+        self.pages = 0
+        self.served = 0
+        self.ids: set[str] = set()
+        self.repeated: dict[str, int] = {}
+
+    def add(self, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Counts a page in; returns its notes whose ids were not served before."""
+        self.pages += 1
+        self.served += len(notes)
+        new = []
+        for note in notes:
+            if note["id"] in self.ids:
+                self.repeated[note["id"]] = self.repeated.get(note["id"], 1) + 1
+            else:
+                self.ids.add(note["id"])
+                new.append(note)
+        return new
+
+    def mismatch(self) -> str:
+        repeats = ""
+        if self.repeated:
+            twice = all(times == 2 for times in self.repeated.values())
+            many = f"{len(self.repeated)} id{'s' if len(self.repeated) > 1 else ''} {'twice' if twice else 'repeated'}"
+            repeats = f" ({many}, e.g. {next(iter(self.repeated))}: {len(self.ids)} distinct)"
+        return (
+            f"the listing of {self.invitation} served {self.served} notes{repeats} but its count says {self.count}; "
+            "the pages that arrived are stored, but papers may be missing: run again later"
+        )
 
 
 @dataclass(frozen=True)
@@ -191,16 +202,16 @@ def fetch_profile_pages(
     E-mail lookups may be refused to ordinary accounts (api-facts: unconfirmed in 2026); a refusal is a page
     with `refused` set, so those authors are recorded as unresolved instead of failing the run.
     """
-    logged_in = "Authorization" in client.headers
+    service = openreview_service(client)
     for kind, values in (("ids", ids), ("emails", emails)):
         for start in range(0, len(values), batch_size):
             chunk = values[start : start + batch_size]
             what = f"the profile search by {kind} (batch {start // batch_size + 1})"
             response = client.session.post(client.profiles_search_url, json={kind: chunk}, headers=client.headers)
             try:
-                data = read_json(response, what, logged_in)
+                data = read_json(response, service, what)
             except AuthError as exc:
-                if kind == "emails" and logged_in:
+                if kind == "emails" and service.logged_in:
                     yield ProfilePage(kind, chunk, [], refused=str(exc))
                     continue
                 raise

@@ -9,14 +9,14 @@ left alone for the rest of the run; it never ends the run. Nothing here knows of
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
-from paperharvest.errors import ReplayMissing, UpstreamDataError, UpstreamUnavailable
+from paperharvest.errors import AuthError, ReplayMissing, UpstreamDataError, UpstreamUnavailable
+from paperharvest.net.answers import Service, read_json
 
 __all__ = ["S2_BATCH_SIZE", "S2_FIELDS", "S2Batch", "fetch_s2_papers"]
 
@@ -34,41 +34,14 @@ class S2Batch:
     error: str | None = None
 
 
-def _error_text(text: str) -> str:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:80]
-    if isinstance(data, dict):
-        for key in ("error", "message"):
-            if isinstance(data.get(key), str):
-                return str(data[key])
-    return text[:80]
-
-
-def _read_batch(response: requests.Response, asked: int) -> list[dict[str, Any] | None]:
-    status = response.status_code
-    what = f"Semantic Scholar answered a batch of {asked} ids"
-    try:
-        text = response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UpstreamDataError(f"{what} with HTTP {status} that is not UTF-8") from None
-    if status in (401, 403):
-        raise UpstreamDataError(f"{what} with HTTP {status} ({_error_text(text)}); is S2_API_KEY right?")
-    if status >= 500 or status in (408, 429):
-        raise UpstreamUnavailable(f"{what} with HTTP {status}")
-    if not 200 <= status < 300:
-        raise UpstreamDataError(f"{what} with HTTP {status} ({_error_text(text)})")
-    if "json" not in response.headers.get("content-type", ""):
-        raise UpstreamDataError(f"{what} with {response.headers.get('content-type') or 'no content type'}, not JSON")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UpstreamDataError(f"{what} with malformed JSON ({exc})") from None
-    if not isinstance(data, list) or len(data) != asked:
-        raise UpstreamDataError(f"{what} with {type(data).__name__} of {len(data) if isinstance(data, list) else 0}")
+def _read_batch(response: requests.Response, asked: int, *, keyed: bool) -> list[dict[str, Any] | None]:
+    what = f"a batch of {asked} ids"
+    service = Service("Semantic Scholar", setting="PAPERHARVEST_S2_API_URL", credentials="S2_API_KEY", logged_in=keyed)
+    data: list[Any] = read_json(response, service, what, expect="list")
+    if len(data) != asked:
+        raise UpstreamDataError(f"Semantic Scholar answered {what} with a list of {len(data)}")
     if not all(entry is None or isinstance(entry, dict) for entry in data):
-        raise UpstreamDataError(f"{what} with entries that are neither objects nor null")
+        raise UpstreamDataError(f"Semantic Scholar answered {what} with entries that are neither objects nor null")
     return data
 
 
@@ -90,11 +63,11 @@ def fetch_s2_papers(
         body = {"ids": [f"ARXIV:{arxiv_id}" for arxiv_id in batch]}
         try:
             response = session.post(url, params={"fields": S2_FIELDS}, json=body, headers=headers)
-            papers = _read_batch(response, len(batch))
+            papers = _read_batch(response, len(batch), keyed=bool(api_key))
         except ReplayMissing:
             # A replay that leaves the recording must fail loudly, not pass for a dead source.
             raise
-        except (UpstreamUnavailable, UpstreamDataError) as exc:
+        except (AuthError, UpstreamUnavailable, UpstreamDataError) as exc:
             yield S2Batch(batch, error=f"{exc}; Semantic Scholar skipped for the rest of the run")
             return
         yield S2Batch(batch, papers)

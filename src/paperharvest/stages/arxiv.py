@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from paperharvest.models import ArxivEntry, MatchResult
-from paperharvest.normalize.arxiv import PaperToMatch, best_match, find_arxiv_ids
+from paperharvest.normalize.arxiv_match import PaperToMatch, arxiv_year_window, best_match
+from paperharvest.normalize.arxiv_query import find_arxiv_ids
 from paperharvest.sources.arxiv import ArxivPacer, RawFeed, fetch_by_ids, search_titles
 from paperharvest.stages.run import Run, note_content
 from paperharvest.store.links import papers_to_link, save_arxiv_feed, save_arxiv_links
@@ -54,7 +55,6 @@ def stage_arxiv(run: Run) -> dict[str, Any]:
     counts["explicit_id"] = len(decided)
 
     titles = [papers[i]["title"] for i in searching]
-    window = (venue.year - 2, venue.year + 1)
     batch: tuple[int, ...] = ()
     candidates: list[ArxivEntry] = []
 
@@ -69,7 +69,7 @@ def stage_arxiv(run: Run) -> dict[str, Any]:
         run.progress("arxiv", counts["explicit_id"] + counts["matched"] + counts["unmatched"], len(papers))
 
     searched: set[int] = set()
-    for indices, feed in search_titles(session, api, titles, pacer, submitted_years=window):
+    for indices, feed in search_titles(session, api, titles, pacer, submitted_years=arxiv_year_window(venue.year)):
         if tuple(indices) != batch:
             decide()
             batch, candidates = tuple(indices), []

@@ -32,7 +32,9 @@ def stage_homepages(run: Run) -> dict[str, Any]:
     counts: Counter[str] = Counter(due=len(due))
     requests = [HomepageRequest(url, etag, modified) for url, etag, modified in due]
     with client:
-        for done, fetch in enumerate(fetch_homepages(client, requests, concurrency=concurrency, pacer=pacer), 1):
+        for done, fetch in enumerate(
+            fetch_homepages(client, requests, concurrency=concurrency, pacer=pacer, deadline=run.network.deadline), 1
+        ):
             socials = extract_socials(fetch.html, fetch.final_url) if fetch.html is not None else []
             save_homepage(run.db, fetch, socials, run.network.now())
             counts[fetch.outcome] += 1

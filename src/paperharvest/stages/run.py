@@ -10,7 +10,7 @@ import sqlite_utils
 
 from paperharvest import __version__
 from paperharvest.net import Network
-from paperharvest.normalize.notes_v2 import unwrap_content
+from paperharvest.normalize.values import unwrap_content
 from paperharvest.settings import Settings
 from paperharvest.sources.openreview import make_client
 from paperharvest.venues import VenueConfig
@@ -30,6 +30,8 @@ class Run:
     progress: ProgressCallback
     run_id: int = 0
     counts: dict[str, Any] = field(default_factory=dict)
+    # Data a stage could not store (quarantined notes): the run goes on, then ends failed with these.
+    problems: list[str] = field(default_factory=list)
     _client: Any = None
 
     def openreview(self) -> Any:

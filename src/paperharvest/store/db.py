@@ -1,9 +1,10 @@
-"""Opening the database: busy timeout, foreign keys, WAL, a clear error for a file that is not SQLite,
-and the lock that keeps two runs from writing at once."""
+"""Opening the database: busy timeout, foreign keys, WAL; the lock that keeps two runs from writing at once;
+and the one translator of storage failures (disk full, read-only, corrupt, ...) into DatabaseError."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
@@ -12,9 +13,85 @@ from pathlib import Path
 
 import sqlite_utils
 
-from paperharvest.errors import DatabaseError, DatabaseLocked
+from paperharvest.errors import DatabaseError, DatabaseLocked, HarvestError
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+# SQLite primary result codes that mean the storage failed, not the SQL (a constraint or a typo is a bug and
+# keeps its traceback). Extended codes (SQLITE_IOERR_WRITE, ...) carry their primary code in the low byte.
+_FULL = {sqlite3.SQLITE_FULL}
+_READ_ONLY = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN}
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_IO = {sqlite3.SQLITE_IOERR}
+_STORAGE_CODES = _FULL | _READ_ONLY | _CORRUPT | _BUSY | _IO
+
+
+def _folder_hint(path: Path) -> str:
+    return (
+        f"make {path} and its folder writable by this user (SQLite writes {path.name}-wal, {path.name}-shm "
+        f"and paperharvest {path.name}.lock beside it)"
+    )
+
+
+def _sqlite_primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the storage failing (the disk, the file, the folder), rather than a bug."""
+    if isinstance(exc, sqlite3.Error):
+        return _sqlite_primary_code(exc) in _STORAGE_CODES
+    return isinstance(exc, OSError)
+
+
+def as_database_error(exc: sqlite3.Error | OSError, path: Path) -> HarvestError:
+    """The one-line error, naming the file and what to do, for a storage failure on the database at `path`.
+
+    "database is locked" after the busy timeout is another program (a sqlite3 shell, a notebook holding a
+    write transaction) and clears by itself: DatabaseLocked, so cron's next run simply tries again.
+    """
+    kept = "pages stored before it are kept; the next run resumes"
+    if isinstance(exc, sqlite3.Error):
+        code, what = _sqlite_primary_code(exc), str(exc)
+    else:
+        code, what = None, f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    errno_ = exc.errno if isinstance(exc, OSError) else None
+    if code in _BUSY:
+        return DatabaseLocked(
+            f"another program held a write lock on {path} for over {BUSY_TIMEOUT_SECONDS:.0f} s ({what}); "
+            f"close it and run again; {kept}"
+        )
+    if code in _FULL or errno_ in (errno.ENOSPC, errno.EDQUOT):
+        return DatabaseError(f"the disk holding {path} is full ({what}); free some space and run again; {kept}")
+    if code in _CORRUPT:
+        return DatabaseError(
+            f"{path} is corrupt ({what}); restore it from a backup, or try `sqlite3 {path} .recover`, then run again"
+        )
+    if errno_ in (errno.ENOTDIR, errno.EEXIST):
+        return DatabaseError(f"cannot use database {path}: a part of its folder path is a file ({what})")
+    if errno_ == errno.EISDIR:
+        return DatabaseError(f"cannot use database {path}: {what} is a folder, not a file")
+    if code in _READ_ONLY or errno_ in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DatabaseError(f"cannot write database {path} ({what}); {_folder_hint(path)}")
+    return DatabaseError(f"cannot read or write database {path} ({what}); check the disk and the file")
+
+
+@contextlib.contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Turn a storage failure raised inside the block into DatabaseError (or DatabaseLocked); anything else,
+    bugs such as a constraint violation included, passes through unchanged.
+
+    Only SQLite's errors are caught: an OSError from the network (requests' errors are OSErrors) is not the
+    database failing. open_db and run_lock translate their own file-system errors.
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if not is_storage_failure(exc):
+            raise
+        raise as_database_error(exc, path) from exc
 
 
 def open_db(path: Path, *, create: bool = True) -> sqlite_utils.Database:
@@ -30,10 +107,14 @@ def open_db(path: Path, *, create: bool = True) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous = NORMAL")
         # Reading the schema is what fails on a file that is not a database, before anything is written.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+    except sqlite3.Error as exc:
+        if _sqlite_primary_code(exc) in _CORRUPT:
+            raise DatabaseError(f"{path} is not a usable SQLite database ({exc}); it was left untouched") from None
+        if not is_storage_failure(exc):
+            raise
+        raise as_database_error(exc, path) from None
     except OSError as exc:
-        raise DatabaseError(f"cannot open database {path}: {exc.strerror}") from None
+        raise as_database_error(exc, path) from None
     return sqlite_utils.Database(conn)
 
 
@@ -41,8 +122,11 @@ def open_db(path: Path, *, create: bool = True) -> sqlite_utils.Database:
 def run_lock(db_path: Path) -> Iterator[None]:
     """Held for a whole writing run; a second run fails at once instead of waiting or interleaving."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise as_database_error(exc, db_path) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -51,8 +135,11 @@ def run_lock(db_path: Path) -> Iterator[None]:
             raise DatabaseLocked(
                 f"another paperharvest run (pid {holder}) is writing {db_path}; this run exits without changes"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        except OSError as exc:
+            raise as_database_error(exc, db_path) from None
         yield
     finally:
         os.close(fd)

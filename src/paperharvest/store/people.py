@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.models import HomepageFetch, ProfileRecords, SocialLink
+from paperharvest.normalize.profiles import AliasMap, ProfileKeys, alias_key, alias_map
 from paperharvest.store.save import raw_json, sha256
 
 
@@ -31,31 +32,140 @@ def authors_to_resolve(db: sqlite_utils.Database, venue_key: str, stale_before: 
     return [row[0] for row in rows.fetchall()]
 
 
-def _merge_person(db: sqlite_utils.Database, old: str, new: str) -> None:
-    """Everything stored under person `old` now belongs to `new`; `old` is removed."""
-    db.execute("UPDATE author_aliases SET author_id = ? WHERE author_id = ?", [new, old])
-    db.execute("UPDATE paper_authors SET author_id = ? WHERE author_id = ?", [new, old])
-    db.execute("UPDATE OR IGNORE author_socials SET author_id = ? WHERE author_id = ?", [new, old])
+def _merge_person(db: sqlite_utils.Database, old: str, new: str | None) -> None:
+    """Everything stored under person `old` now belongs to `new` (or, with None, to no one); `old` is removed."""
+    if new is not None:
+        db.execute("UPDATE author_aliases SET author_id = ? WHERE author_id = ?", [new, old])
+        db.execute("UPDATE paper_authors SET author_id = ? WHERE author_id = ?", [new, old])
+        db.execute("UPDATE OR IGNORE author_socials SET author_id = ? WHERE author_id = ?", [new, old])
     for table in ("author_socials", "author_history", "author_links"):
         db.execute(f"DELETE FROM {table} WHERE author_id = ?", [old])
     db.execute("DELETE FROM authors WHERE author_id = ?", [old])
 
 
-def _point_alias(db: sqlite_utils.Database, alias: str, person: str) -> None:
-    row = db.execute("SELECT author_id FROM author_aliases WHERE alias = ?", [alias]).fetchone()
-    if row is not None and row[0] == person:
-        return
-    db.execute(
-        "INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)"
-        " ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id",
-        [alias, person],
-    )
-    if row is not None:
-        _merge_person(db, row[0], person)
-
-
 def _ensure_person(db: sqlite_utils.Database, person: str) -> None:
     db.execute("INSERT INTO authors (author_id) VALUES (?) ON CONFLICT DO NOTHING", [person])
+
+
+def _ensure_listed_person(db: sqlite_utils.Database, listed_id: str, at: str) -> None:
+    """The person a listed id stands for while no single profile answers for it (again, after a merge that
+    an ambiguity undid): named as the first paper listing it names them."""
+    domain = listed_id.rsplit("@", 1)[1].strip().lower() or None if "@" in listed_id else None
+    db.execute(
+        """INSERT INTO authors (author_id, preferred_name, email_domain, resolution, resolved_at)
+           SELECT ?, (SELECT name FROM paper_authors WHERE listed_id = ? ORDER BY rowid LIMIT 1), ?,
+             'unresolved', ?
+           ON CONFLICT DO NOTHING""",
+        [listed_id, listed_id, domain, at],
+    )
+
+
+def _profile_key_rows(keys: ProfileKeys) -> list[tuple[str, str, str]]:
+    rows = [(keys.profile_id, keys.profile_id, "id" if keys.live else "merged_id")]
+    rows += [(keys.profile_id, alias, "username") for alias in keys.aliases if alias != keys.profile_id]
+    if keys.merged_into:
+        rows.append((keys.profile_id, keys.merged_into, "merged_into"))
+    rows += [(keys.profile_id, email, "confirmed_email") for email in keys.confirmed_emails]
+    rows += [(keys.profile_id, email, "email") for email in keys.emails]
+    return list(dict.fromkeys(rows))
+
+
+def _stored_profile_keys(db: sqlite_utils.Database, profile_ids: Iterable[str]) -> list[ProfileKeys]:
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"SELECT profile_id, key, kind FROM profile_keys WHERE profile_id IN ({marks}) ORDER BY rowid", ids
+    ).fetchall()
+    by_profile: dict[str, dict[str, list[str]]] = {}
+    for profile_id, key, kind in rows:
+        by_profile.setdefault(profile_id, {}).setdefault(kind, []).append(key)
+    return [
+        ProfileKeys(
+            profile_id=profile_id,
+            live="id" in kinds,
+            merged_into=next(iter(kinds.get("merged_into", [])), None),
+            aliases=(profile_id, *kinds.get("username", [])),
+            confirmed_emails=tuple(kinds.get("confirmed_email", [])),
+            emails=tuple(kinds.get("email", [])),
+        )
+        for profile_id, kinds in by_profile.items()
+    ]
+
+
+def _sharing_keys(db: sqlite_utils.Database, keys: set[str]) -> tuple[set[str], set[str]]:
+    """Every stored profile connected to `keys` through keys profiles share (a merge target counts as a key),
+    and all their keys: everything the alias rule needs to decide `keys` as it would over every profile."""
+    profiles: set[str] = set()
+    frontier = set(keys)
+    while frontier:
+        marks = ",".join("?" * len(frontier))
+        found = {
+            row[0] for row in db.execute(f"SELECT profile_id FROM profile_keys WHERE key IN ({marks})", [*frontier])
+        }
+        new_profiles = found - profiles
+        profiles |= new_profiles
+        if not new_profiles:
+            break
+        marks = ",".join("?" * len(new_profiles))
+        their_keys = {
+            row[0] for row in db.execute(f"SELECT key FROM profile_keys WHERE profile_id IN ({marks})", [*new_profiles])
+        }
+        frontier = their_keys - keys
+        keys |= their_keys
+    return profiles, keys
+
+
+def _spellings(db: sqlite_utils.Database, key: str) -> list[str]:
+    """Every stored alias whose key is `key` (e-mails are stored as papers spell them)."""
+    rows = db.execute("SELECT alias FROM author_aliases WHERE lower(alias) = lower(?)", [key]).fetchall()
+    return sorted({key} | {alias for (alias,) in rows if alias_key(alias) == key})
+
+
+def _is_listed(db: sqlite_utils.Database, alias: str) -> bool:
+    return db.execute("SELECT 1 FROM paper_authors WHERE listed_id = ? LIMIT 1", [alias]).fetchone() is not None
+
+
+def _apply_aliases(db: sqlite_utils.Database, keys: set[str], at: str) -> AliasMap:
+    """Point every alias of `keys` where the one alias rule (`alias_map`) says, over the stored profiles that
+    share keys with them, and move papers along; people left with nothing are merged into where their id now
+    points. An ambiguous or unclaimed listed id stands for itself (an unresolved person)."""
+    profiles, keys = _sharing_keys(db, keys)
+    found = alias_map(_stored_profile_keys(db, profiles))
+    for survivor in sorted(set(found.people.values())):
+        _ensure_person(db, survivor)
+    left: set[str] = set()
+    for key in sorted(keys):
+        person = found.people.get(key)
+        for alias in _spellings(db, key):
+            listed = _is_listed(db, alias)
+            target = person if person is not None else (alias if listed else None)
+            if target == alias and person is None:
+                _ensure_listed_person(db, alias, at)
+            row = db.execute("SELECT author_id FROM author_aliases WHERE alias = ?", [alias]).fetchone()
+            if row is not None and row[0] is not None and row[0] != target:
+                left.add(row[0])
+            if target is None and key not in found.ambiguous:
+                db.execute("DELETE FROM author_aliases WHERE alias = ?", [alias])
+                continue
+            db.execute(
+                """INSERT INTO author_aliases (alias, author_id, ambiguous) VALUES (?, ?, ?)
+                   ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id, ambiguous = excluded.ambiguous""",
+                [alias, target, int(key in found.ambiguous)],
+            )
+            if listed:
+                db.execute("UPDATE paper_authors SET author_id = ? WHERE listed_id = ?", [target, alias])
+    for old in sorted(left):
+        still_used = db.execute(
+            """SELECT 1 FROM profile_keys WHERE profile_id = ? AND kind = 'id'
+               UNION ALL SELECT 1 FROM author_aliases WHERE author_id = ?
+               UNION ALL SELECT 1 FROM paper_authors WHERE author_id = ? LIMIT 1""",
+            [old, old, old],
+        ).fetchone()
+        if still_used is None:
+            _merge_person(db, old, found.people.get(alias_key(old)))
+    return found
 
 
 def write_profile_records(
@@ -120,16 +230,18 @@ def save_profiles(
     requested: Mapping[str, Sequence[str]],
     fetched_at: datetime,
 ) -> set[str]:
-    """Store one answer of the profile search, in one transaction.
+    """Store one answer of the profile search, in one transaction, and re-decide the aliases it touches.
 
     `profiles` pairs each raw profile with its records and the socials its links name. `requested` maps
-    each looked-up id, lower-cased, to every spelling the papers list it in, so each listed id becomes an
-    alias of the profile that answered for it (e-mail answers name the address they matched in `email`).
-    Returns the listed ids a profile answered for.
+    each looked-up id, lower-cased, to every spelling the papers list it in. Aliases follow `alias_map` over
+    every stored profile sharing a key with these, so the people and aliases stored do not depend on the
+    order profiles arrive in, within a batch, across batches or across runs: two live profiles sharing an
+    e-mail stay two people and the e-mail is marked ambiguous. Returns the listed ids now resolved to a
+    profile.
     """
     stamp = fetched_at.isoformat()
-    answered: set[str] = set()
     with db.atomic():
+        touched: set[str] = set()
         for raw, records, socials in profiles:
             p = records.profile
             text = raw_json(raw)
@@ -139,19 +251,24 @@ def save_profiles(
                      fetched_at = excluded.fetched_at, json = excluded.json""",
                 [p.profile_id, sha256(text), stamp, text],
             )
-            person = p.merged_into or p.profile_id
-            if p.merged_into:
-                _ensure_person(db, person)  # the survivor; looked up by id on a later run if still unknown
-            else:
+            keys = ProfileKeys.of(p)
+            if keys.live:
                 write_profile_records(db, records, socials, stamp)
-            matched = str(raw.get("email", "")).lower()
-            aliases = [*p.aliases, *p.emails]
-            keys = sorted({a.lower() for a in aliases} | {matched})
-            listed = [spelling for key in keys for spelling in requested.get(key, ())]
-            answered.update(listed)
-            for alias in dict.fromkeys([*aliases, *listed]):
-                _point_alias(db, alias, person)
-    return answered
+            # Keys the profile no longer names are re-decided too.
+            touched |= {
+                row[0] for row in db.execute("SELECT key FROM profile_keys WHERE profile_id = ?", [p.profile_id])
+            }
+            db.execute("DELETE FROM profile_keys WHERE profile_id = ?", [p.profile_id])
+            rows = _profile_key_rows(keys)
+            db.conn.executemany("INSERT INTO profile_keys (profile_id, key, kind) VALUES (?, ?, ?)", rows)
+            touched |= {key for _, key, _ in rows}
+        found = _apply_aliases(db, touched, stamp)
+    return {
+        spelling
+        for listed_key, spellings in requested.items()
+        for spelling in spellings
+        if found.people.get(alias_key(spelling)) is not None
+    }
 
 
 def mark_unresolved(db: sqlite_utils.Database, author_ids: Iterable[str], at: datetime) -> int:

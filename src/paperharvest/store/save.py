@@ -1,4 +1,5 @@
-"""save_* functions: write records and raw payloads. A page of notes is one transaction."""
+"""save_* functions: write records and raw payloads. A page of notes (raw notes, their records and the notes
+rejected from it) is one transaction."""
 
 from __future__ import annotations
 
@@ -13,11 +14,22 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import sqlite_utils
 
+from paperharvest.errors import RejectedNote
 from paperharvest.models import Author, Decision, NormalizedNote, Paper, Record, Review
 from paperharvest.venues import VenueConfig
 
 CHILD_TABLES = ("paper_authors", "reviews", "decisions")
-RAW_COLUMNS = ("note_id", "venue", "invitation", "api_version", "tmdate", "sha256", "fetched_at", "json")
+RAW_COLUMNS = (
+    "note_id",
+    "venue",
+    "invitation",
+    "api_version",
+    "tmdate",
+    "sha256",
+    "fetched_at",
+    "json",
+    "inputs_sha256",
+)
 
 
 @dataclass
@@ -25,11 +37,21 @@ class PageResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected: int = 0
 
 
-def raw_json(note: Mapping[str, Any]) -> str:
-    """The stored form of a raw note: compact, keys in the order the API sent them."""
-    return json.dumps(note, ensure_ascii=False, separators=(",", ":"))
+def raw_json(payload: Any) -> str:
+    """The stored form of a raw payload: compact, keys in the order the API sent them.
+
+    A lone surrogate ("\\ud800", which JSON allows) cannot be encoded as UTF-8, so SQLite cannot store it:
+    such a payload is kept with \\u escapes instead, which json.loads reads back to the very same value.
+    """
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text
 
 
 def sha256(text: str) -> str:
@@ -83,18 +105,42 @@ def finish_run(
     counts: Mapping[str, Any],
     error: str | None = None,
 ) -> None:
+    """Record how a run ended: `outcome` is `ok`, `failed` or `interrupted` (a signal stopped it)."""
     db.execute(
         "UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE run_id = ?",
         [ended_at.isoformat(), outcome, json.dumps(counts, sort_keys=True), error, run_id],
     )
 
 
-def stored_hashes(db: sqlite_utils.Database, note_ids: Sequence[str]) -> dict[str, str]:
+def mark_interrupted_runs(db: sqlite_utils.Database, noticed_at: datetime) -> int:
+    """Runs left `running` by a process that died without recording its end (kill -9, a power cut) become
+    `interrupted`. Call only while holding run_lock: then no run is really running. Their `ended_at` stays
+    NULL, as nobody knows when they stopped; `error` says when it was noticed. Returns how many."""
+    cursor = db.execute(
+        "UPDATE runs SET outcome = 'interrupted', error = ? WHERE outcome = 'running'",
+        [
+            f"the run stopped without recording its end (killed, or the machine stopped); noticed at "
+            f"{noticed_at.isoformat()}"
+        ],
+    )
+    return cursor.rowcount
+
+
+def stored_input_hashes(db: sqlite_utils.Database, note_ids: Sequence[str]) -> dict[str, str | None]:
+    """note id -> the inputs_sha256 its stored records were derived from."""
     if not note_ids:
         return {}
     marks = ",".join("?" * len(note_ids))
-    rows = db.execute(f"SELECT note_id, sha256 FROM raw_notes WHERE note_id IN ({marks})", list(note_ids))
+    rows = db.execute(f"SELECT note_id, inputs_sha256 FROM raw_notes WHERE note_id IN ({marks})", list(note_ids))
     return dict(rows.fetchall())
+
+
+def inputs_sha256(note_digest: str, related: Iterable[Mapping[str, Any]]) -> str:
+    """The key of everything a note's records are derived from: the note itself, and the notes outside it
+    that it is read with (2018's venue-wide decisions of its forum), in any order. A note read alone keeps
+    its own hash, so its key does not change when a venue gains no outside inputs."""
+    others = sorted(sha256(raw_json(note)) for note in related)
+    return sha256("\n".join([note_digest, *others])) if others else note_digest
 
 
 def _sql_value(value: Any) -> Any:
@@ -153,20 +199,25 @@ def save_listed_authors(db: sqlite_utils.Database, listed: Sequence[Author]) -> 
     """Make sure every author id a paper lists belongs to a person; returns listed id -> person id.
 
     An id seen for the first time becomes its own person (resolution "pending") until the profile stage
-    maps it to an OpenReview profile; an id already mapped keeps its mapping.
+    maps it to an OpenReview profile; an id already mapped keeps its mapping; an ambiguous alias held by no
+    one becomes the listed person's (and stays marked ambiguous).
     """
     first: dict[str, Author] = {}
     for author in listed:
         first.setdefault(author.author_id, author)
     if not first:
         return {}
+    # An alias no one holds (one several profiles share, not yet listed by any paper) gets its listed person.
     db.conn.executemany(
         """INSERT INTO authors (author_id, preferred_name, email_domain)
-           SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM author_aliases WHERE alias = ?)""",
+           SELECT ?, ?, ? WHERE NOT EXISTS
+             (SELECT 1 FROM author_aliases WHERE alias = ? AND author_id IS NOT NULL)
+           ON CONFLICT DO NOTHING""",
         [(a.author_id, a.name, a.email_domain, a.author_id) for a in first.values()],
     )
     db.conn.executemany(
-        "INSERT INTO author_aliases (alias, author_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        """INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)
+           ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id WHERE author_aliases.author_id IS NULL""",
         [(author_id, author_id) for author_id in first],
     )
     ids = list(first)
@@ -208,53 +259,120 @@ def replace_records(
     _write_rows(db, "decisions", _columns(Decision), decisions)
 
 
+def _raw_row(
+    note: Mapping[str, Any], venue: VenueConfig, invitation: str, text: str, digest: str, inputs: str, at: str
+) -> tuple[Any, ...]:
+    tmdate = note.get("tmdate")
+    return (
+        str(note["id"]),
+        venue.key,
+        invitation,
+        venue.api_version,
+        tmdate if isinstance(tmdate, int) else None,
+        digest,
+        at,
+        text,
+        inputs,
+    )
+
+
+def rejected_note_id(note: Mapping[str, Any], text: str) -> str:
+    """The note's id, or, for a payload without a usable one, a stable stand-in made from its content."""
+    note_id = note.get("id") if isinstance(note, Mapping) else None
+    return note_id if isinstance(note_id, str) and note_id else f"sha256:{sha256(text)}"
+
+
+def save_rejected_notes(
+    db: sqlite_utils.Database,
+    venue: VenueConfig,
+    invitation: str,
+    rejected: Sequence[tuple[Mapping[str, Any], RejectedNote]],
+    *,
+    run_id: int | None,
+    rejected_at: datetime,
+) -> None:
+    """Quarantine notes that could not be normalized, raw payload and reason, one row a note (the latest
+    rejection). Call inside the page's transaction. A note rejected now keeps whatever complete version of
+    it was stored before, and leaves no partial paper."""
+    rows = []
+    for note, why in rejected:
+        text = raw_json(note)
+        rows.append(
+            (
+                rejected_note_id(note, text),
+                venue.key,
+                invitation,
+                why.reason,
+                str(why),
+                text,
+                run_id,
+                rejected_at.isoformat(),
+            )
+        )
+    columns = ("note_id", "venue", "invitation", "reason", "message", "json", "run_id", "rejected_at")
+    _write_rows(db, "rejected_notes", columns, rows, pk="note_id")
+
+
+def clear_rejections(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None:
+    """Notes that normalize now are no longer rejected."""
+    if note_ids:
+        marks = ",".join("?" * len(note_ids))
+        db.execute(f"DELETE FROM rejected_notes WHERE note_id IN ({marks})", list(note_ids))
+
+
 def save_page(
     db: sqlite_utils.Database,
     venue: VenueConfig,
     invitation: str,
     raw_notes: Sequence[Mapping[str, Any]],
-    normalized: Sequence[NormalizedNote],
+    normalized: Sequence[NormalizedNote | RejectedNote],
     fetched_at: datetime,
+    *,
+    related: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    run_id: int | None = None,
 ) -> PageResult:
-    """Store one fetched page: raw notes and their records together, or nothing at all.
+    """Store one fetched page: raw notes, their records and the page's rejected notes together, or nothing.
 
-    Notes whose raw JSON is byte-identical to what is stored are skipped entirely, so a re-run writes
-    nothing that did not change upstream.
+    `normalized[i]` is the records of `raw_notes[i]`, or the RejectedNote the normalizer raised for it.
+    `related` maps a note id to the notes outside it that its records were derived from (2018's venue-wide
+    decisions, as passed to the normalizer). A note is skipped when its raw JSON and every related note are unchanged
+    (`raw_notes.inputs_sha256`), so a re-run writes only what changed upstream, and a decision posted later
+    re-derives its paper.
     """
-    texts = [raw_json(note) for note in raw_notes]
-    hashes = [sha256(text) for text in texts]
     result = PageResult()
+    stamp = fetched_at.isoformat()
     with db.atomic():
-        known = stored_hashes(db, [str(note["id"]) for note in raw_notes])
+        good = [
+            (note, records)
+            for note, records in zip(raw_notes, normalized, strict=True)
+            if not isinstance(records, RejectedNote)
+        ]
+        rejected = [
+            (note, why) for note, why in zip(raw_notes, normalized, strict=True) if isinstance(why, RejectedNote)
+        ]
+        good_ids = [str(note["id"]) for note, _ in good]
+        known = stored_input_hashes(db, good_ids)
         changed_raw: list[tuple[Any, ...]] = []
         changed: list[tuple[NormalizedNote, str]] = []
-        for note, text, digest, records in zip(raw_notes, texts, hashes, normalized, strict=True):
-            note_id = str(note["id"])
-            previous = known.get(note_id)
-            if previous == digest:
+        for (note, records), note_id in zip(good, good_ids, strict=True):
+            text = raw_json(note)
+            digest = sha256(text)
+            inputs = inputs_sha256(digest, (related or {}).get(note_id, ()))
+            if note_id in known and known[note_id] == inputs:
                 result.unchanged += 1
                 continue
-            if previous is None:
-                result.added += 1
-            else:
+            if note_id in known:
                 result.updated += 1
-            tmdate = note.get("tmdate")
-            changed_raw.append(
-                (
-                    note_id,
-                    venue.key,
-                    invitation,
-                    venue.api_version,
-                    tmdate if isinstance(tmdate, int) else None,
-                    digest,
-                    fetched_at.isoformat(),
-                    text,
-                )
-            )
-            changed.append((records, fetched_at.isoformat()))
+            else:
+                result.added += 1
+            changed_raw.append(_raw_row(note, venue, invitation, text, digest, inputs, stamp))
+            changed.append((records, stamp))
         if changed_raw:
             _write_rows(db, "raw_notes", RAW_COLUMNS, changed_raw, pk="note_id")
             replace_records(db, changed, replace=result.updated > 0)
+        clear_rejections(db, good_ids)
+        save_rejected_notes(db, venue, invitation, rejected, run_id=run_id, rejected_at=fetched_at)
+        result.rejected = len(rejected)
     return result
 
 
@@ -269,19 +387,8 @@ def save_raw_notes(
     rows = []
     for note in raw_notes:
         text = raw_json(note)
-        tmdate = note.get("tmdate")
-        rows.append(
-            (
-                str(note["id"]),
-                venue.key,
-                invitation,
-                venue.api_version,
-                tmdate if isinstance(tmdate, int) else None,
-                sha256(text),
-                fetched_at.isoformat(),
-                text,
-            )
-        )
+        digest = sha256(text)
+        rows.append(_raw_row(note, venue, invitation, text, digest, digest, fetched_at.isoformat()))
     with db.atomic():
         _write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
 

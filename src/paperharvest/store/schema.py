@@ -378,7 +378,55 @@ def _v4_repositories(db: sqlite_utils.Database) -> None:
         )""")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_people, _v3_links, _v4_repositories]
+def _v5_quarantine_and_people(db: sqlite_utils.Database) -> None:
+    """Rejected notes; the hash of every input a paper is derived from; the ids and e-mails each profile
+    names, and aliases two profiles share marked ambiguous (their author_id may then be NULL)."""
+    db.execute("""
+        CREATE TABLE rejected_notes (
+          note_id TEXT PRIMARY KEY,
+          venue TEXT NOT NULL REFERENCES venues(key),
+          invitation TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          message TEXT NOT NULL,
+          json TEXT NOT NULL,
+          run_id INTEGER REFERENCES runs(run_id),
+          rejected_at TEXT NOT NULL
+        )""")
+    db.table("rejected_notes").create_index(["venue"])
+    db.table("rejected_notes").create_index(["run_id"])
+    db.execute("ALTER TABLE raw_notes ADD COLUMN inputs_sha256 TEXT")
+    # Venues with venue-wide decisions get a different key and so are re-derived once, healing any decision
+    # the old key missed; every other note keeps its key and is not.
+    db.execute("UPDATE raw_notes SET inputs_sha256 = sha256")
+    db.execute("""
+        CREATE TABLE author_aliases_v5 (
+          alias TEXT PRIMARY KEY,
+          author_id TEXT REFERENCES authors(author_id),
+          ambiguous INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("INSERT INTO author_aliases_v5 (alias, author_id) SELECT alias, author_id FROM author_aliases")
+    db.execute("DROP TABLE author_aliases")
+    db.execute("ALTER TABLE author_aliases_v5 RENAME TO author_aliases")
+    db.table("author_aliases").create_index(["author_id"])
+    db.execute("CREATE INDEX idx_author_aliases_lower_alias ON author_aliases (lower(alias))")
+    db.table("paper_authors").create_index(["listed_id"])
+    db.execute("""
+        CREATE TABLE profile_keys (
+          profile_id TEXT NOT NULL REFERENCES raw_profiles(profile_id) ON DELETE CASCADE,
+          key TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          PRIMARY KEY (profile_id, key, kind)
+        )""")
+    db.table("profile_keys").create_index(["key"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial,
+    _v2_people,
+    _v3_links,
+    _v4_repositories,
+    _v5_quarantine_and_people,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,88 @@
+"""Reading single JSON values the way every normalizer must: v2's `{"value": ...}` wrapper, numbers that
+arrive as numeric strings, and text SQLite cannot store.
+
+Rules of the project, written once: a value that does not fit its field is a rejection (RejectedNote),
+never a silent NULL and never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from paperharvest.errors import RejectedNote
+
+# What an SQLite INTEGER holds; a larger int makes sqlite3 raise OverflowError at insert time.
+SQLITE_INT_MIN, SQLITE_INT_MAX = -(2**63), 2**63 - 1
+_INTEGER = re.compile(r"\s*[+-]?\d{1,25}\s*\Z")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def content_value(value: Any) -> Any:
+    """`{"value": x}` -> x. Anything else is returned as it is (v1 content, or a v2 field without a value)."""
+    if isinstance(value, Mapping) and "value" in value:
+        return value["value"]
+    return value
+
+
+def unwrap_content(content: Mapping[str, Any]) -> dict[str, Any]:
+    """A v2 content object with every field unwrapped; a v1 one comes back unchanged."""
+    return {key: content_value(value) for key, value in content.items()}
+
+
+def show(value: Any) -> str:
+    """A value for a message: its repr, cut short (a rejected field may hold a whole nested object)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def read_int(value: Any, what: str) -> int | None:
+    """An integer field: an int, an integral float, or a numeric string ("1194"); None or "" when absent.
+
+    A bool (an int to Python, never a count to OpenReview), any other string, a list or an object, and an
+    int SQLite cannot store are rejected.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise RejectedNote("bad_type", f"{what} is a boolean, not a number: {value!r}")
+    if (isinstance(value, float) and math.isfinite(value) and value.is_integer()) or (
+        isinstance(value, str) and _INTEGER.match(value)
+    ):
+        value = int(value)
+    if not isinstance(value, int):
+        raise RejectedNote("bad_number", f"{what} is not a number: {show(value)}")
+    if not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+        raise RejectedNote("bad_number", f"{what} is out of range: {show(value)}")
+    return value
+
+
+def reject_lone_surrogates(payload: Any, what: str) -> None:
+    """Raise RejectedNote when any string (key or value) anywhere in `payload` holds a lone surrogate.
+
+    json.loads turns an unpaired `\\ud800` escape into a str that cannot be encoded as UTF-8: SQLite and
+    `json.dumps(ensure_ascii=False)` raise UnicodeEncodeError on it when the raw note or a record is saved.
+    Such a note is rejected rather than repaired (U+FFFD would store text upstream never sent).
+    Iterative, so a deeply nested payload cannot exhaust the stack.
+    """
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                raise RejectedNote("lone_surrogate", f"{what}: {_where(path)} holds a lone surrogate")
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                    raise RejectedNote("lone_surrogate", f"{what}: a key under {_where(path)} holds a lone surrogate")
+                stack.append((f"{path}.{key}" if path else str(key), child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+
+
+def _where(path: str) -> str:
+    if not path:
+        return "the note"
+    return path if len(path) <= 120 else "..." + path[-117:]

@@ -1,0 +1,189 @@
+"""A real harvest subprocess stopped mid-listing (SIGTERM, SIGINT, kill -9), and a reader polling the database
+while a slow harvest writes: what cron, systemd, `timeout` and a notebook next to the harvester do."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperharvest.cli import main
+from tests.conftest import REPO
+from tests.fakes.openreview_v1 import FakeOpenReview
+from tests.fakes.record_sample import load_sample_venue
+from tests.helpers import DATA_TABLES, rows, scalar, timeless_dump
+
+# The harvest runs as its own process, fenced to loopback like the tests.
+FENCED_FETCH = (
+    "import sys; from tests.fakes.loopback import loopback_only; from paperharvest.cli import main\n"
+    "with loopback_only(): sys.exit(main(['fetch', *sys.argv[1:]]))"
+)
+PAGE_SIZE = 4
+# The notes stage's tables; `venues` records when a venue was last harvested, which every run moves.
+NOTE_TABLES = tuple(t for t in DATA_TABLES if t not in ("venues", "author_history", "author_links", "author_socials"))
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict[str, list[dict[str, Any]]]:
+    return load_sample_venue()
+
+
+@pytest.fixture(scope="module")
+def clean_run(sample: dict[str, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database an uninterrupted harvest leaves."""
+    db = tmp_path_factory.mktemp("clean") / "clean.db"
+    with FakeOpenReview(sample) as fake, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENREVIEW_API_BASEURL", fake.url)
+        mp.setenv("OPENREVIEW_API_BASEURL_V2", fake.url)
+        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", str(PAGE_SIZE)]
+        assert main([*args, "--quiet"]) == 0
+    return db
+
+
+@contextlib.contextmanager
+def harvest_process(url: str, db: Path) -> Iterator[subprocess.Popen[str]]:
+    """A harvest subprocess, killed on the way out if a failed assertion left it running."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENREVIEW_", "PAPERHARVEST_"))}
+    env.update(OPENREVIEW_API_BASEURL=url, OPENREVIEW_API_BASEURL_V2=url, PAPERHARVEST_BACKOFF="0.01")
+    args = ["--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", str(PAGE_SIZE), "--quiet"]
+    with subprocess.Popen(
+        [sys.executable, "-c", FENCED_FETCH, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def wait_for_pages(db: Path, proc: subprocess.Popen[str], pages: int, limit: float = 20.0) -> None:
+    """Until the harvest has committed `pages` pages of papers (so the next signal lands mid-listing)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        assert proc.poll() is None, proc.communicate()
+        if db.exists():
+            try:
+                if scalar(db, "SELECT count(*) FROM papers") >= pages * PAGE_SIZE:
+                    return
+            except Exception:  # the schema may not exist yet
+                pass
+        time.sleep(0.05)
+    raise AssertionError("the harvest never stored its first pages")
+
+
+def assert_whole_pages(db: Path, sample: dict[str, list[dict[str, Any]]]) -> None:
+    """Every stored paper has exactly the reviews the fake served with it: no half-written page."""
+    served = reviews_served(sample)
+    stored = dict(
+        rows(db, "SELECT p.forum_id, count(r.review_id) FROM papers p LEFT JOIN reviews r USING (forum_id) GROUP BY 1")
+    )
+    assert stored, "nothing was stored before the stop"
+    assert {f: served[f] for f in stored} == stored
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_the_run_recorded_and_the_rerun_completes_it(
+    tmp_path: Path, sample: dict[str, list[dict[str, Any]]], clean_run: Path, fake_env: Any, signum: int, code: int
+) -> None:
+    db = tmp_path / "x.db"
+    with FakeOpenReview(sample, delay=0.3) as fake, harvest_process(fake.url, db) as proc:
+        wait_for_pages(db, proc, 2)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == code
+    assert f"stopped by {signal.Signals(signum).name}" in stderr
+    assert "Traceback" not in stderr
+    assert rows(db, "SELECT outcome FROM runs") == [("interrupted",)]
+    assert_whole_pages(db, sample)
+    assert scalar(db, "SELECT count(*) FROM papers") < sum(len(n) for n in sample.values())
+    # The lock was released: the next run starts at once and finishes the listing.
+    with FakeOpenReview(sample) as fake:
+        fake_env(fake.url)
+        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", str(PAGE_SIZE)]
+        assert main([*args, "--quiet"]) == 0
+    assert timeless_dump(db, NOTE_TABLES) == timeless_dump(clean_run, NOTE_TABLES)
+
+
+def test_kill_9_leaves_a_run_the_next_run_marks_interrupted(
+    tmp_path: Path, sample: dict[str, list[dict[str, Any]]], clean_run: Path, fake_env: Any
+) -> None:
+    db = tmp_path / "x.db"
+    with FakeOpenReview(sample, delay=0.3) as fake, harvest_process(fake.url, db) as proc:
+        wait_for_pages(db, proc, 2)
+        proc.kill()
+        proc.communicate(timeout=20)
+    assert rows(db, "SELECT outcome FROM runs") == [("running",)]
+    assert_whole_pages(db, sample)
+    with FakeOpenReview(sample) as fake:
+        fake_env(fake.url)
+        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", str(PAGE_SIZE)]
+        assert main([*args, "--quiet"]) == 0
+    outcomes = rows(db, "SELECT outcome, ended_at IS NOT NULL FROM runs ORDER BY run_id")
+    assert outcomes == [("interrupted", 0), ("ok", 1)]  # nobody knows when the killed run died
+    assert timeless_dump(db, NOTE_TABLES) == timeless_dump(clean_run, NOTE_TABLES)
+
+
+READER = """
+import json, sqlite3, sys, time
+db, seconds, served = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
+seen, errors, partial = 0, [], []
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    try:
+        conn = sqlite3.connect(db, timeout=5)
+        with conn:  # one read transaction: the snapshot a notebook would see
+            for forum, n in conn.execute(
+                "SELECT p.forum_id, count(r.review_id) FROM papers p LEFT JOIN reviews r USING (forum_id) GROUP BY 1"
+            ):
+                seen = max(seen, 1)
+                if served[forum] != n:
+                    partial.append(forum)
+        conn.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            errors.append(str(exc))
+    time.sleep(0.01)
+print(json.dumps({"seen": seen, "errors": errors, "partial": partial}))
+"""
+
+
+def reviews_served(sample: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    return {
+        note["id"]: sum(1 for r in note["details"]["directReplies"] if r["invitation"].endswith("Official_Review"))
+        for notes in sample.values()
+        for note in notes
+    }
+
+
+def test_a_reader_polling_during_a_slow_harvest_never_sees_a_lock_or_a_half_paper(
+    tmp_path: Path, sample: dict[str, list[dict[str, Any]]]
+) -> None:
+    db = tmp_path / "x.db"
+    with FakeOpenReview(sample, delay=0.15) as fake, harvest_process(fake.url, db) as proc:
+        wait_for_pages(db, proc, 1)
+        reader = subprocess.run(
+            [sys.executable, "-c", READER, str(db), "2.5", json.dumps(reviews_served(sample))],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    seen = json.loads(reader.stdout)
+    assert seen["seen"] == 1
+    assert seen["errors"] == []
+    assert seen["partial"] == []
