@@ -70,3 +70,21 @@ def copy_db(source: Path, target: Path) -> Path:
         src.close()
         dst.close()
     return target
+
+
+def raw_profile(
+    profile_id: str = "~Test_Person1", *, top: dict[str, Any] | None = None, **content: Any
+) -> dict[str, Any]:
+    """A raw OpenReview profile as POST /profiles/search returns it; `content` keys override the defaults,
+    `top` adds top-level keys (`state`, `referent`...)."""
+    fullname = profile_id.strip("~").rstrip("0123456789").replace("_", " ")
+    names = content.pop("names", [{"fullname": fullname, "username": profile_id, "preferred": True}])
+    return {
+        "id": profile_id,
+        "active": True,
+        "state": "Active",
+        "tcdate": 1546300800000,
+        "tmdate": 1704067200000,
+        "content": {"names": names, "emails": [], **content},
+        **(top or {}),
+    }

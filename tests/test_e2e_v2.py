@@ -4,6 +4,7 @@ ICLR 2020 sample in one database, and a venue sent to the wrong API is an error,
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,19 @@ def test_a_v2_listing_over_many_pages_stores_what_one_page_does(tmp_path: Path, 
     # Paging stops on the first page shorter than the page size: ceil(n / 3) pages, one more when 3 divides n.
     assert len(pages) == papers // 3 + 1
     assert timeless_dump(many, PAPER_TABLES) == timeless_dump(one, PAPER_TABLES)
+
+
+def test_rebuild_of_one_venue_leaves_the_other_alone(tmp_path: Path, fake_env: Any) -> None:
+    group, notes = load_2024()
+    db = tmp_path / "both.db"
+    with FakeOpenReview({**load_sample_venue(), "v2": notes}, v2_groups=[group]) as fake:
+        fake_env(fake.url)
+        assert fetch(db, "iclr2020") == 0
+        assert fetch(db, "iclr2024") == 0
+    titles = dict(rows(db, "SELECT forum_id, title FROM papers"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE papers SET title = 'damaged'")
+    assert main(["rebuild", "--venue", "iclr2024", "--db", str(db), "--quiet"]) == 0
+    after = dict(rows(db, "SELECT venue, count(*) FROM papers WHERE title = 'damaged' GROUP BY venue"))
+    assert after == {"iclr2020": 36}
+    assert all(titles[f] == t for f, t in rows(db, "SELECT forum_id, title FROM papers WHERE venue = 'iclr2024'"))

@@ -42,6 +42,7 @@ from paperharvest.normalize.profiles import (
     normalize_profile,
 )
 from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
+from tests.helpers import raw_profile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROFILES_FILE = FIXTURES / "profiles" / "profiles.json"
@@ -101,15 +102,8 @@ def fake(raw_profiles: list[dict[str, Any]]) -> Iterator[FakeOpenReview]:
 
 
 def _raw(profile_id: str = "~Test_Person1", **content: Any) -> dict[str, Any]:
-    names = content.pop("names", [{"fullname": "Test Person", "username": profile_id, "preferred": True}])
-    return {
-        "id": profile_id,
-        "active": True,
-        "state": "Active",
-        "tcdate": 1546300800000,
-        "tmdate": 1704067200000,
-        "content": {"names": names, "emails": [], **content},
-    }
+    content.setdefault("names", [{"fullname": "Test Person", "username": profile_id, "preferred": True}])
+    return raw_profile(profile_id, **content)
 
 
 def _history(*spans: tuple[Any, Any]) -> list[dict[str, Any]]:

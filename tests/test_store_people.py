@@ -25,6 +25,7 @@ from paperharvest.store.save import save_listed_authors, save_venue
 from paperharvest.store.schema import ensure_db_shape
 from paperharvest.venues import find_venue
 from tests.conftest import REPO
+from tests.helpers import raw_profile
 
 VENUE = find_venue(REPO / "configs" / "venues", "iclr2020")
 BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
@@ -33,22 +34,8 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LISTED = [("X@Shared.ORG", "Xan"), ("a@a.org", "Ann A"), ("b@b.org", "Bea B"), ("~Old_Ann1", "Ann Old")]
 
 
-def profile(profile_id: str, confirmed: list[str], **extra: Any) -> dict[str, Any]:
-    return {
-        "id": profile_id,
-        "active": True,
-        "state": "Active",
-        "tcdate": 1546300800000,
-        "tmdate": 1704067200000,
-        "content": {
-            "names": [
-                {"fullname": profile_id.strip("~1").replace("_", " "), "username": profile_id, "preferred": True}
-            ],
-            "emails": confirmed,
-            "emailsConfirmed": confirmed,
-        },
-        **extra,
-    }
+def profile(profile_id: str, confirmed: list[str], **top: Any) -> dict[str, Any]:
+    return raw_profile(profile_id, top=top, emails=confirmed, emailsConfirmed=confirmed)
 
 
 PROFILES = {

@@ -98,8 +98,10 @@ def stage_notes(run: Run) -> dict[str, Any]:
             )
     if counts["notes_rejected"]:
         # The rest of the venue is stored and the later stages still run; the run's end says what was lost.
+        rejected = counts["notes_rejected"]
         run.problems.append(
-            f"{counts['notes_rejected']} notes of {venue.key} could not be read and were quarantined; "
+            f"{rejected} {'note' if rejected == 1 else 'notes'} of {venue.key} could not be read and "
+            f"{'was' if rejected == 1 else 'were'} quarantined; "
             f"see SELECT note_id, reason, message FROM rejected_notes WHERE run_id = {run.run_id}"
         )
     return {**counts, "by_listing": by_listing}
