@@ -3,15 +3,20 @@ direct replies, a page per transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 from paperharvest.errors import RejectedNote, UpstreamDataError
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum, normalize_note
 from paperharvest.normalize.notes_v2 import normalize_note_v2
-from paperharvest.sources.openreview import fetch_note_pages, fetch_venue_group
+from paperharvest.sources.openreview import NotePage, fetch_note_pages, fetch_venue_group
 from paperharvest.stages.run import Run
 from paperharvest.store.save import save_page, save_raw_notes
 from paperharvest.venues import VenueConfig, check_venue_group
@@ -24,6 +29,46 @@ def normalize_any(
     if venue.api_version == 2:
         return normalize_note_v2(raw, venue)
     return normalize_note(raw, venue, decisions_by_forum)
+
+
+class StoreBehind:
+    """Stores page N on one worker thread while the main thread fetches page N+1, so fetching and storing
+    overlap instead of taking turns; never more than those two pages in memory.
+
+    The network stays on the main thread (where signals and the answer watchdog work); the database is used by
+    one thread at a time, since the main thread touches it only after `wait()`. Leaving the block always waits
+    for the page being stored, a signal included, so a run's record is never written beside a page transaction.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperharvest-store")
+        self._pending: Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        self._pending = self._pool.submit(job)
+
+    def wait(self) -> None:
+        """Until the page being stored is committed; its failure (a full disk, say) is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> StoreBehind:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        stopped: BaseException | None = None
+        while self._pending is not None and not self._pending.done():
+            try:
+                futures_wait([self._pending])
+            except BaseException as exc:  # a signal while waiting: finish waiting first, then stop
+                stopped = exc
+        self._pool.shutdown(wait=True)
+        if stopped is not None:
+            raise stopped
+        if error is None:
+            self.wait()
 
 
 def normalize_or_reject(
@@ -62,13 +107,8 @@ def stage_notes(run: Run) -> dict[str, Any]:
         by_listing[venue.replies.decision] = len(decision_notes)
     for listing in venue.listings:
         seen = 0
-        for page in fetch_note_pages(
-            run.openreview(),
-            listing.invitation,
-            page_size=settings.page_size,
-            notes_url=notes_url,
-            api_version=venue.api_version,
-        ):
+
+        def store(page: NotePage, fetched_at: datetime, seen: int) -> None:
             normalized = [normalize_or_reject(note, venue, decisions_by_forum) for note in page.notes]
             result = save_page(
                 run.db,
@@ -76,11 +116,10 @@ def stage_notes(run: Run) -> dict[str, Any]:
                 page.invitation,
                 page.notes,
                 normalized,
-                run.network.now(),
+                fetched_at,
                 related=decisions_by_forum,
                 run_id=run.run_id,
             )
-            seen += len(page.notes)
             counts.update(
                 notes_seen=len(page.notes),
                 papers_added=result.added,
@@ -88,7 +127,19 @@ def stage_notes(run: Run) -> dict[str, Any]:
                 papers_unchanged=result.unchanged,
                 notes_rejected=result.rejected,
             )
-            run.progress(listing.invitation.rsplit("/", 1)[-1], seen, page.count)
+            run.progress(page.invitation.rsplit("/", 1)[-1], seen, page.count)
+
+        with StoreBehind() as behind:
+            for page in fetch_note_pages(
+                run.openreview(),
+                listing.invitation,
+                page_size=settings.page_size,
+                notes_url=notes_url,
+                api_version=venue.api_version,
+            ):
+                seen += len(page.notes)
+                # The clock is read as the page arrives, so a replay stamps it the same whatever the threads do.
+                behind.submit(functools.partial(store, page, run.network.now(), seen))
         by_listing[listing.invitation] = seen
         if seen == 0 and listing.status == "decided":
             # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".

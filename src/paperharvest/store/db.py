@@ -100,7 +100,8 @@ def open_db(path: Path, *, create: bool = True) -> sqlite_utils.Database:
         raise DatabaseError(f"no database at {path} (run `paperharvest fetch` first, or pass --db)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        # The notes stage stores a page on a worker thread while the next is fetched: one thread at a time.
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA foreign_keys = ON")
         # In WAL mode NORMAL still never corrupts the file; a power cut can at worst lose the last committed
         # page, which the next run fetches again.
