@@ -20,6 +20,7 @@ DATA_TABLES = (
     "author_socials",
     "raw_profiles",
     "homepages",
+    "homepage_readings",
 )
 
 

@@ -21,6 +21,10 @@ EXPECTED: dict[str, Any] = json.loads((HOMEPAGES / "EXPECTED.json").read_text(en
 PAGES = sorted(name for name, value in EXPECTED.items() if isinstance(value, list))
 PAGE_URL = "https://www.example.edu/homepages/"
 
+S2_AUTHOR = "https://www.semanticscholar.org/author/1741101"
+YT_ID = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+YT_CHANNEL = f"https://www.youtube.com/channel/{YT_ID}"
+
 # (what a page may hold, platform, handle, canonical url)
 SAME_ACCOUNT = [
     ("https://twitter.com/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
@@ -35,6 +39,10 @@ SAME_ACCOUNT = [
     ("http://twitter.com/#!/jdoe_ml/", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
     ("https://mobile.twitter.com/#!/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
     ("https://x.com/@jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
+    ("https://twitter.com/#!/jdoe_ml?lang=en", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
+    ("https://mobile.x.com/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
+    ("https://x.com/jdoe_ml/with_replies", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
+    ("https://twitter.com/jdoe_ml/media", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
     ("twitter.com/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
     ("//twitter.com/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
     ("HTTPS://TWITTER.COM/jdoe_ml", "x", "jdoe_ml", "https://x.com/jdoe_ml"),
@@ -51,8 +59,7 @@ SAME_ACCOUNT = [
     ("https://github.com/jdoe", "github", "jdoe", "https://github.com/jdoe"),
     ("http://www.github.com/jdoe/", "github", "jdoe", "https://github.com/jdoe"),
     ("github.com/jdoe?tab=repositories", "github", "jdoe", "https://github.com/jdoe"),
-    ("https://github.com/orgs/jdoe-lab", "github", "jdoe-lab", "https://github.com/jdoe-lab"),
-    ("https://github.com/orgs/jdoe-lab/repositories", "github", "jdoe-lab", "https://github.com/jdoe-lab"),
+    ("https://github.com/JDoe", "github", "JDoe", "https://github.com/JDoe"),
     ("https://gitlab.com/jdoe", "gitlab", "jdoe", "https://gitlab.com/jdoe"),
     ("gitlab.com/jdoe/", "gitlab", "jdoe", "https://gitlab.com/jdoe"),
     ("https://www.linkedin.com/in/jane-doe-42", "linkedin", "jane-doe-42", "https://www.linkedin.com/in/jane-doe-42"),
@@ -161,6 +168,56 @@ SAME_ACCOUNT = [
     ("orcid.org/0000-0002-1825-0097", "orcid", "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"),
     ("0000-0002-1825-0097", "orcid", "0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"),
     ("https://orcid.org/0000-0002-1694-233x", "orcid", "0000-0002-1694-233X", "https://orcid.org/0000-0002-1694-233X"),
+    # Semantic Scholar: the number is the author, the name slug is decoration.
+    ("https://www.semanticscholar.org/author/Jane-Doe/1741101", "semanticscholar", "1741101", S2_AUTHOR),
+    ("https://semanticscholar.org/author/1741101", "semanticscholar", "1741101", S2_AUTHOR),
+    ("https://www.semanticscholar.org/author/Jane-Doe/1741101?sort=influence", "semanticscholar", "1741101", S2_AUTHOR),
+    ("semanticscholar.org/author/Jane-Doe/1741101/", "semanticscholar", "1741101", S2_AUTHOR),
+    ("https://www.semanticscholar.org/author/Jos%C3%A9-P%C3%A9rez/1741101", "semanticscholar", "1741101", S2_AUTHOR),
+    # DBLP: the pid when the URL has one, else the old name key.
+    ("https://dblp.org/pid/123/4567.html", "dblp", "123/4567", "https://dblp.org/pid/123/4567"),
+    ("https://dblp.org/pid/123/4567", "dblp", "123/4567", "https://dblp.org/pid/123/4567"),
+    ("http://dblp.uni-trier.de/pid/123/4567.html", "dblp", "123/4567", "https://dblp.org/pid/123/4567"),
+    ("https://dblp.org/pid/123/4567.html?view=by-type", "dblp", "123/4567", "https://dblp.org/pid/123/4567"),
+    ("dblp.org/pid/123/4567.html", "dblp", "123/4567", "https://dblp.org/pid/123/4567"),
+    ("https://dblp.org/pid/123/4567-2.html", "dblp", "123/4567-2", "https://dblp.org/pid/123/4567-2"),
+    (
+        "https://dblp.org/pid/h/GeoffreyEHinton.html",
+        "dblp",
+        "h/GeoffreyEHinton",
+        "https://dblp.org/pid/h/GeoffreyEHinton",
+    ),
+    ("https://dblp.uni-trier.de/pers/hd/d/Doe:Jane", "dblp", "Doe:Jane", "https://dblp.org/pers/hd/d/Doe:Jane"),
+    ("https://dblp.org/pers/hd/d/Doe:Jane", "dblp", "Doe:Jane", "https://dblp.org/pers/hd/d/Doe:Jane"),
+    ("https://dblp.org/pers/d/Doe:Jane.html", "dblp", "Doe:Jane", "https://dblp.org/pers/hd/d/Doe:Jane"),
+    (
+        "https://dblp.uni-trier.de/pers/hd/h/Hinton:Geoffrey_E=",
+        "dblp",
+        "Hinton:Geoffrey_E=",
+        "https://dblp.org/pers/hd/h/Hinton:Geoffrey_E=",
+    ),
+    # Threads: Instagram names, lower-case, at threads.com since 2025.
+    ("https://www.threads.net/@jane.doe", "threads", "jane.doe", "https://www.threads.com/@jane.doe"),
+    ("https://threads.com/@Jane.Doe/", "threads", "jane.doe", "https://www.threads.com/@jane.doe"),
+    ("https://www.threads.com/@jane.doe?hl=en", "threads", "jane.doe", "https://www.threads.com/@jane.doe"),
+    ("threads.net/@jane_doe", "threads", "jane_doe", "https://www.threads.com/@jane_doe"),
+    # Hugging Face: one name, not one of its own pages.
+    ("https://huggingface.co/jdoe", "huggingface", "jdoe", "https://huggingface.co/jdoe"),
+    ("https://huggingface.co/JDoe/", "huggingface", "JDoe", "https://huggingface.co/JDoe"),
+    ("https://www.huggingface.co/jdoe?sort_models=likes#models", "huggingface", "jdoe", "https://huggingface.co/jdoe"),
+    ("https://hf.co/jdoe", "huggingface", "jdoe", "https://huggingface.co/jdoe"),
+    ("huggingface.co/jane.doe", "huggingface", "jane.doe", "https://huggingface.co/jane.doe"),
+    # YouTube: handles, custom and legacy user names (case-insensitive), channel ids (case-sensitive), and tabs.
+    ("https://www.youtube.com/@JaneDoeML", "youtube", "janedoeml", "https://www.youtube.com/@janedoeml"),
+    ("https://m.youtube.com/@janedoeml/videos", "youtube", "janedoeml", "https://www.youtube.com/@janedoeml"),
+    ("https://youtube.com/@janedoeml?si=AbC123", "youtube", "janedoeml", "https://www.youtube.com/@janedoeml"),
+    ("https://www.youtube.com/@janedoeml/shorts", "youtube", "janedoeml", "https://www.youtube.com/@janedoeml"),
+    ("youtube.com/@janedoeml/", "youtube", "janedoeml", "https://www.youtube.com/@janedoeml"),
+    ("https://www.youtube.com/c/JaneDoeML", "youtube", "c/janedoeml", "https://www.youtube.com/c/janedoeml"),
+    ("https://www.youtube.com/c/JaneDoeML/about", "youtube", "c/janedoeml", "https://www.youtube.com/c/janedoeml"),
+    ("https://www.youtube.com/user/JaneDoe1/", "youtube", "user/janedoe1", "https://www.youtube.com/user/janedoe1"),
+    ("https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw", "youtube", f"channel/{YT_ID}", YT_CHANNEL),
+    ("https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw/videos", "youtube", f"channel/{YT_ID}", YT_CHANNEL),
 ]
 
 NOT_PROFILES = [
@@ -177,6 +234,16 @@ NOT_PROFILES = [
     "https://x.com/i/lists/1234567890",
     "https://x.com/explore",
     "https://x.com/settings",
+    "https://x.com/i/flow/login",
+    "https://x.com/notifications",
+    "https://x.com/messages",
+    "https://x.com/compose/post",
+    "https://x.com/search?q=from%3Ajdoe_ml",
+    "https://x.com/hashtag/NeurIPS",
+    "https://mobile.twitter.com/home",
+    "https://twitter.com/#!/home",
+    "https://x.com/home/media",
+    "https://x.com/jdoe_ml/followers",
     "https://twitter.com/jdoe_ml/status/1234567890123456789",
     "https://x.com/jdoe_ml/likes",
     "https://twitter.com/",
@@ -200,6 +267,12 @@ NOT_PROFILES = [
     "https://github.com/settings/profile",
     "https://github.com/notifications",
     "https://github.com/orgs",
+    # an organisation, named as one: not a person's account
+    "https://github.com/orgs/jdoe-lab",
+    "https://github.com/orgs/jdoe-lab/repositories",
+    "https://github.com/orgs/jdoe-lab/people",
+    "https://github.com/topics",
+    "https://github.com/sponsors",
     "https://github.com/",
     "https://github.com/-jdoe",
     "https://gist.github.com/jdoe/0123456789abcdef",
@@ -209,6 +282,9 @@ NOT_PROFILES = [
     "https://www.linkedin.com/company/example-ai/",
     "https://www.linkedin.com/school/example-university/",
     "https://www.linkedin.com/showcase/example-ai-research/",
+    "https://www.linkedin.com/company/example-ai/about/",
+    "https://uk.linkedin.com/school/example-university",
+    "https://www.linkedin.com/posts/jdoe_activity-7123456789",
     "https://www.linkedin.com/feed/",
     "https://www.linkedin.com/shareArticle?mini=true&url=https%3A%2F%2Fexample.edu",
     "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fexample.edu",
@@ -222,10 +298,9 @@ NOT_PROFILES = [
     "https://bsky.app/profile/notadomain",
     # /@name on sites that are not Mastodon; posts; e-mail addresses
     "https://medium.com/@jane",
-    "https://www.youtube.com/@jane",
     "https://www.tiktok.com/@jane",
-    "https://www.threads.net/@jane",
     "https://observablehq.com/@jane",
+    "https://music.youtube.com/@jane",
     "https://mastodon.social/@jane/112233445566778899",
     "https://mastodon.social/",
     "jane@mastodon.social",
@@ -238,6 +313,66 @@ NOT_PROFILES = [
     "https://orcid.org/0000-0002-1825-0098",
     "https://orcid.org/0000-0002-1825-009",
     "https://orcid.org/my-orcid?orcid=0000-0002-1825-0097",
+    # Semantic Scholar: papers, searches, an author without the id, the API
+    "https://www.semanticscholar.org/paper/Attention-Is-All-You-Need/204e3073870fae3d05bcbc2f6a8e263d9b72e776",
+    "https://www.semanticscholar.org/author/Jane-Doe",
+    # the last number under someone's page need not be theirs
+    "https://www.semanticscholar.org/author/Jane-Doe/1741101/coauthors/1741102",
+    "https://www.semanticscholar.org/search?q=jane%20doe",
+    "https://www.semanticscholar.org/me/research",
+    "https://api.semanticscholar.org/graph/v1/author/1741101",
+    # DBLP: venues, papers, searches, incomplete person paths
+    "https://dblp.org/db/conf/iclr/iclr2020.html",
+    "https://dblp.org/rec/conf/iclr/DoeS20.html",
+    "https://dblp.org/search?q=Jane+Doe",
+    "https://dblp.org/pid/123",
+    "https://dblp.org/pid/123/4567/extra.html",
+    "https://dblp.org/pers/hd/d/",
+    "https://dblp.org/pers/hd/d/NoColonHere",
+    "https://dblp.org/",
+    # Threads: posts, pages without an @name, names Instagram cannot issue
+    "https://www.threads.net/@jane.doe/post/C1a2b3c4d5e",
+    "https://www.threads.net/jane.doe",
+    "https://www.threads.net/intent/post?text=hello",
+    "https://www.threads.com/search?q=iclr",
+    "https://www.threads.net/@",
+    "https://www.threads.net/@jane-doe",
+    # Hugging Face: its own pages, and anything under a name (a model, a dataset, a space)
+    "https://huggingface.co/models",
+    "https://huggingface.co/models?search=bert",
+    "https://huggingface.co/datasets",
+    "https://huggingface.co/datasets/rajpurkar/squad",
+    "https://huggingface.co/spaces",
+    "https://huggingface.co/spaces/jdoe/demo",
+    "https://huggingface.co/docs",
+    "https://huggingface.co/docs/transformers/index",
+    "https://huggingface.co/blog",
+    "https://huggingface.co/blog/rlhf",
+    "https://huggingface.co/papers",
+    "https://huggingface.co/papers/1910.01108",
+    "https://huggingface.co/organizations",
+    "https://huggingface.co/join",
+    "https://huggingface.co/pricing",
+    "https://huggingface.co/google-bert/bert-base-uncased",
+    "https://huggingface.co/jdoe/tree/main",
+    "https://huggingface.co/",
+    # YouTube: videos, embeds, playlists, shorts, searches, feeds; a bare /<name> is as often YouTube's own page
+    "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    "https://youtu.be/dQw4w9WgXcQ",
+    "https://www.youtube.com/embed/dQw4w9WgXcQ",
+    "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+    "https://www.youtube.com/playlist?list=PLAbCdEfGhIjKlMnOpQrStUvWxYz012345",
+    "https://www.youtube.com/shorts/abc123DEF45",
+    "https://www.youtube.com/live/abc123DEF45",
+    "https://www.youtube.com/results?search_query=iclr",
+    "https://www.youtube.com/feed/subscriptions",
+    "https://www.youtube.com/hashtag/iclr",
+    "https://www.youtube.com/channel/notachannelid",
+    "https://www.youtube.com/@janedoeml/community/extra",
+    "https://www.youtube.com/@janedoeml/watch",
+    "https://www.youtube.com/@ab",
+    "https://www.youtube.com/janedoeml",
+    "https://www.youtube.com/",
     # not links to anything
     "mailto:jdoe@example.edu",
     "javascript:void(0)",
@@ -598,5 +733,36 @@ def test_random_bytes_do_not_raise() -> None:
 def test_code_links_and_socials_agree_on_github_accounts(name: str, is_account: bool) -> None:
     code = canonical_code_url(f"https://github.com/{name}")
     social = canonical_social(f"https://github.com/{name}")
+    assert (code is not None and code.kind == "user") == is_account
+    assert (social is not None) == is_account
+
+
+def test_youtube_channel_ids_keep_their_case_and_handles_fold_it() -> None:
+    # Two channels whose ids differ only in case, and one handle spelt two ways.
+    html = page(
+        '<a href="https://www.youtube.com/channel/UC_x5XG1OV2P6uZZ5FSM9Ttw">one</a>'
+        '<a href="https://www.youtube.com/channel/UC_X5xg1ov2p6Uzz5fsm9tTW">another</a>'
+        '<a href="https://www.youtube.com/@JaneDoeML">me</a><a href="https://youtube.com/@janedoeml/videos">again</a>'
+    )
+    assert [(link.handle, link.confidence) for link in extract_socials(html, PAGE_URL)] == [
+        ("channel/UC_x5XG1OV2P6uZZ5FSM9Ttw", "low"),
+        ("channel/UC_X5xg1ov2p6Uzz5fsm9tTW", "low"),
+        ("janedoeml", "low"),
+    ]
+
+
+# Hugging Face's own pages, people and organisations, and what is under a name: code links and socials read
+# `huggingface.co/<name>` by one rule.
+@pytest.mark.parametrize(
+    ("path", "is_account"),
+    [
+        ("models", False), ("datasets", False), ("spaces", False), ("docs", False), ("blog", False),
+        ("papers", False), ("settings", False), ("jdoe", True), ("google-bert", True), ("jane.doe", True),
+        ("google-bert/bert-base-uncased", False), ("-jdoe", False),
+    ],
+)  # fmt: skip
+def test_code_links_and_socials_agree_on_hugging_face_accounts(path: str, is_account: bool) -> None:
+    code = canonical_code_url(f"https://huggingface.co/{path}")
+    social = canonical_social(f"https://huggingface.co/{path}")
     assert (code is not None and code.kind == "user") == is_account
     assert (social is not None) == is_account

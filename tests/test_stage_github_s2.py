@@ -13,13 +13,18 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from paperharvest.cli import main
+from paperharvest.models import HomepageFetch, PageOwner, PageReading, PageSighting
 from paperharvest.settings import load_settings
+from paperharvest.stages.accounts import decide_accounts
+from paperharvest.store.db import open_db
+from paperharvest.store.people import save_homepage, save_homepage_readings
 from tests.conftest import REPO
 from tests.fakes import github_s2 as fg
 from tests.fakes.arxiv_server import FakeArxiv
@@ -612,3 +617,267 @@ def test_the_bundled_sample_replays_with_a_token_set(tmp_path: Path, monkeypatch
     bundled = REPO / "data" / "sample" / "iclr2020"
     assert fetch(db, "--replay", str(bundled), "--quiet") == 0
     assert scalar(db, "SELECT count(*) FROM repositories") == 0
+
+
+# ---- GitHub users ---------------------------------------------------------------------------------------------
+
+# GitHub accounts seeded into the sample's authors' socials (author id, handle as the socials spell it). The
+# first two people share a lab account; the last is not an author of the venue.
+SEEDED_SOCIALS = [
+    ("m.ashdown@cs.example.edu", "MAshdown"),
+    ("m.ashdown@cs.example.edu", "geoml-tools"),
+    ("dokafor@example.edu", "geoml-tools"),
+    ("dokafor@example.edu", "dokafor"),
+    ("lucja.wroblewska@example.edu", "LWroblewska"),
+    ("priya.raman@example.edu", "praman-gone"),
+    ("~Not_In_The_Venue1", "elsewhere"),
+]
+# What the fake holds, in GitHub's spelling; `praman-gone` is not there (renamed or deleted: 404).
+GITHUB_USERS: dict[str, dict[str, Any]] = {
+    "mashdown": {
+        "name": "Margaret Ashdown",
+        "blog": "Ashdown.Example.edu/~mag ",
+        "twitter_username": "mashdown_ml",
+        "company": "@geoml-tools",
+    },
+    "GeoML-Tools": {"type": "Organization", "name": "GeoML", "blog": "https://geoml.dev", "twitter_username": None},
+    "DOkafor": {"name": None, "blog": "", "twitter_username": None},
+    "LWroblewska": {"name": "Łucja Wróblewska", "blog": "mailto:lucja@example.edu", "twitter_username": "@lucja_w"},
+    "elsewhere": {"name": "Someone Else"},
+}
+# The venue's handles, lower-cased, in the order they are asked (never asked before: by login).
+VENUE_LOGINS = ["dokafor", "geoml-tools", "lwroblewska", "mashdown", "praman-gone"]
+
+
+def seed_socials(db: Path) -> None:
+    """The GitHub handles (and one X account, never asked about) as the homepages stage would have left them:
+    each person's page read for them showing their accounts, and the attribution's candidates decided from it
+    (the code stage decides again, from the same readings)."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO authors (author_id, preferred_name) VALUES ('~Not_In_The_Venue1', 'Not Here')")
+        listed = {r[0] for r in conn.execute("SELECT author_id FROM paper_authors")}
+        assert {a for a, _ in SEEDED_SOCIALS} - listed == {"~Not_In_The_Venue1"}
+    conn.close()
+    accounts = [(a, "github", h) for a, h in SEEDED_SOCIALS] + [("dokafor@example.edu", "x", "geoml-tools")]
+    store = open_db(db)
+    for index, person in enumerate(sorted({a for a, _, _ in accounts})):
+        url = f"https://example.edu/~me{index}"
+        page = HomepageFetch(url=url, final_url=url, outcome="ok", status=200, html=b"<html></html>")
+        save_homepage(store, page, datetime(2026, 1, 1, tzinfo=UTC))
+        sightings = [
+            PageSighting(
+                platform=platform, handle=handle, url=f"https://{platform}.com/{handle}", contexts=["profile_block"]
+            )
+            for who, platform, handle in accounts
+            if who == person
+        ]
+        unowned = PageOwner(outcome="none", owner=None, score=0.0, evidence=[])
+        save_homepage_readings(store, url, {person: PageReading(url=url, owner=unowned, sightings=sightings)})
+    decide_accounts(store)
+    store.close()
+    # Handles as the attribution keeps them: GitHub's and X's lower-cased.
+    stored = set(rows(db, "SELECT author_id, platform, handle FROM author_socials"))
+    assert stored == {(a, platform, handle.lower()) for a, platform, handle in accounts}
+
+
+@pytest.fixture()
+def users_db(linked_db: Path) -> Path:
+    seed_socials(linked_db)
+    return linked_db
+
+
+@pytest.fixture()
+def github_with_users(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    with FakeGitHub(repos(), token=TOKEN, users=GITHUB_USERS) as fake:
+        monkeypatch.setenv("PAPERHARVEST_GITHUB_API_URL", fake.base)
+        monkeypatch.setenv("PAPERHARVEST_MAX_RETRIES", "2")
+        monkeypatch.setenv("PAPERHARVEST_BACKOFF", "0.01")
+        yield fake
+
+
+def stored_users(db: Path) -> dict[str, dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return {r["login"]: dict(r) for r in conn.execute("SELECT * FROM github_users")}
+    finally:
+        conn.close()
+
+
+def test_github_users_are_stored_with_a_token(
+    users_db: Path, github_with_users: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token(monkeypatch)
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    github = github_with_users
+    # After the repositories; each of the venue's accounts once (the shared lab account too), with the token.
+    assert [r.subject for r in github.requests[len(ALL_REPOS) :]] == VENUE_LOGINS
+    assert [r.path for r in github.user_requests] == [f"/users/{login}" for login in VENUE_LOGINS]
+    assert {r.headers.get("authorization") for r in github.user_requests} == {f"Bearer {TOKEN}"}
+    assert not any(r.headers.get("if-none-match") for r in github.user_requests)
+    got = stored_users(users_db)
+    assert set(got) == set(VENUE_LOGINS)
+    columns = {login: (r["name"], r["blog"], r["twitter_username"], r["kind"], r["status"]) for login, r in got.items()}
+    assert columns == {
+        "mashdown": ("Margaret Ashdown", "https://ashdown.example.edu/~mag", "mashdown_ml", "user", "ok"),
+        "geoml-tools": ("GeoML", "https://geoml.dev/", None, "organization", "ok"),
+        "dokafor": (None, None, None, "user", "ok"),
+        "lwroblewska": ("Łucja Wróblewska", None, "lucja_w", "user", "ok"),
+        "praman-gone": (None, None, None, None, "missing"),
+    }
+    for login in VENUE_LOGINS[:-1]:
+        assert json.loads(got[login]["json"]) == github.user(login)
+        assert got[login]["etag"] and got[login]["fetched_at"]
+    assert (got["praman-gone"]["json"], got["praman-gone"]["etag"]) == (None, None)
+    counts = last_counts(users_db)["code"]
+    assert (counts["github_users_due"], counts["github_users_ok"], counts["github_users_missing"]) == (5, 4, 1)
+    assert counts["github_ok"] == 18
+    assert scalar(users_db, "SELECT outcome FROM runs ORDER BY run_id DESC LIMIT 1") == "ok"
+
+
+def test_without_a_token_no_github_user_is_asked(
+    users_db: Path, github_with_users: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fetch(users_db, "--stages", "code") == 0
+    assert github_with_users.count() == 0
+    assert scalar(users_db, "SELECT count(*) FROM github_users") == 0
+    assert capsys.readouterr().err.count("no GITHUB_TOKEN") == 1
+    assert not any(k.startswith("github") for k in last_counts(users_db)["code"])
+
+
+def test_a_second_run_asks_users_conditionally_and_304s_cost_nothing(
+    users_db: Path, github_with_users: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token(monkeypatch)
+    github = github_with_users
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    first = stored_users(users_db)
+    # Within PAPERHARVEST_GITHUB_REFRESH_DAYS: no user asked again.
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    assert len(github.user_requests) == 5
+    assert last_counts(users_db)["code"]["github_users_due"] == 0
+    monkeypatch.setenv("PAPERHARVEST_GITHUB_REFRESH_DAYS", "0")
+    left = github.remaining
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    again = github.user_requests[5:]
+    # The longest unasked first: the ones stored in the first run's order, each with its stored ETag.
+    assert [r.subject for r in again] == VENUE_LOGINS
+    sent = {r.subject: r.headers.get("if-none-match") for r in again}
+    assert sent == {login: first[login]["etag"] for login in VENUE_LOGINS}
+    assert sent["praman-gone"] is None
+    assert [r.status for r in again] == [304, 304, 304, 304, 404]
+    # Only the two 404s (a repository and a user) used the rate limit.
+    assert github.remaining == left - 2
+    second = stored_users(users_db)
+    for login, row in first.items():
+        assert second[login]["fetched_at"] > row["fetched_at"]
+        assert {k: v for k, v in second[login].items() if k != "fetched_at"} == {
+            k: v for k, v in row.items() if k != "fetched_at"
+        }
+    counts = last_counts(users_db)["code"]
+    assert (counts["github_users_not_modified"], counts["github_users_missing"]) == (4, 1)
+    # A changed account is stored anew.
+    github.users["DOkafor"] = {"name": "Daniel Okafor", "twitter_username": "dokafor_ai"}
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    assert (stored_users(users_db)["dokafor"]["name"], stored_users(users_db)["dokafor"]["twitter_username"]) == (
+        "Daniel Okafor",
+        "dokafor_ai",
+    )
+
+
+def test_the_rate_limit_stops_user_requests_and_the_next_run_goes_on(
+    users_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_token(monkeypatch)
+    # Enough for the 19 repositories and two users: the second user's answer says "0 left".
+    with FakeGitHub(repos(), token=TOKEN, users=GITHUB_USERS, rate_limit=len(ALL_REPOS) + 2) as github:
+        monkeypatch.setenv("PAPERHARVEST_GITHUB_API_URL", github.base)
+        assert fetch(users_db, "--stages", "code", "--quiet") == 0
+        assert [r.subject for r in github.user_requests] == VENUE_LOGINS[:2]
+        assert set(stored_users(users_db)) == set(VENUE_LOGINS[:2])
+        err = capsys.readouterr().err
+        assert "GitHub users: GitHub's rate limit is used up" in err and "3 users left" in err
+        counts = last_counts(users_db)["code"]
+        assert (counts["github_users_rate_limited"], counts["github_users_left"], counts["github_users_ok"]) == (
+            1,
+            3,
+            2,
+        )
+        assert scalar(users_db, "SELECT outcome FROM runs ORDER BY run_id DESC LIMIT 1") == "ok"
+        github.remaining = 100
+        assert fetch(users_db, "--stages", "code", "--quiet") == 0
+        # Only the three not asked yet (repositories and the first two users are fresh).
+        assert [r.subject for r in github.user_requests[2:]] == VENUE_LOGINS[2:]
+        assert github.count() == len(ALL_REPOS) + 5
+    assert set(stored_users(users_db)) == set(VENUE_LOGINS)
+
+
+def test_a_rate_limit_met_on_the_repositories_leaves_the_users_for_the_next_run(
+    users_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token(monkeypatch)
+    with FakeGitHub(repos(), token=TOKEN, users=GITHUB_USERS, rate_limit=3) as github:
+        monkeypatch.setenv("PAPERHARVEST_GITHUB_API_URL", github.base)
+        assert fetch(users_db, "--stages", "code", "--quiet") == 0
+        assert github.count() == 3 and github.user_requests == []
+    counts = last_counts(users_db)["code"]
+    assert (counts["github_users_due"], counts["github_users_left"]) == (5, 5)
+    assert "github_users_rate_limited" not in counts
+    assert scalar(users_db, "SELECT count(*) FROM github_users") == 0
+    assert scalar(users_db, "SELECT outcome FROM runs ORDER BY run_id DESC LIMIT 1") == "ok"
+
+
+def test_a_user_answer_that_is_not_an_account_is_skipped(
+    users_db: Path, github_with_users: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_token(monkeypatch)
+    github_with_users.users["DOkafor"] = {"type": "Mannequin"}
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    assert "skipping user dokafor" in capsys.readouterr().err
+    assert "dokafor" not in stored_users(users_db)
+    counts = last_counts(users_db)["code"]
+    assert (counts["github_users_invalid"], counts["github_users_ok"]) == (1, 3)
+
+
+def test_rebuild_rereads_stored_user_answers(
+    users_db: Path, github_with_users: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token(monkeypatch)
+    assert fetch(users_db, "--stages", "code", "--quiet") == 0
+    before = stored_users(users_db)
+    conn = sqlite3.connect(users_db)
+    with conn:
+        conn.execute(
+            "UPDATE github_users SET name = 'x', blog = NULL, twitter_username = 'y', kind = 'z' WHERE status = 'ok'"
+        )
+    conn.close()
+    asked = github_with_users.count()
+    assert main(["rebuild", "--db", str(users_db), "--quiet"]) == 0
+    assert github_with_users.count() == asked
+    assert stored_users(users_db) == before
+
+
+def test_a_recorded_user_run_replays_exactly_without_the_token(
+    users_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with_token(monkeypatch)
+    tape, replayed = tmp_path / "tape", tmp_path / "replayed.db"
+    src, dst = sqlite3.connect(users_db), sqlite3.connect(replayed)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    # Cut short by the rate limit after three users, so the replay must stop where the recording did.
+    with FakeGitHub(repos(), token=TOKEN, users=GITHUB_USERS, rate_limit=len(ALL_REPOS) + 3) as github:
+        monkeypatch.setenv("PAPERHARVEST_GITHUB_API_URL", github.base)
+        assert fetch(users_db, "--stages", "code", "--record", str(tape), "--quiet") == 0
+        monkeypatch.delenv("GITHUB_TOKEN")
+        asked = github.count()
+        assert fetch(replayed, "--stages", "code", "--replay", str(tape), "--quiet") == 0
+        assert github.count() == asked
+    recording = "\n".join(p.read_text(encoding="utf-8") for p in sorted(tape.rglob("*.json")))
+    assert "/users/lwroblewska" in recording and "/users/mashdown" not in recording and TOKEN not in recording
+    tables = ("github_users", "repositories")
+    assert timeless_dump(replayed, tables) == timeless_dump(users_db, tables)
+    assert set(stored_users(replayed)) == set(VENUE_LOGINS[:3])
+    assert last_counts(replayed)["code"]["github_users_left"] == 2

@@ -1,16 +1,17 @@
 """End to end: the profile and homepage stages (issue 3) through `paperharvest fetch` against the fakes.
 
 The sample venue (tests/fixtures/iclr2020_sample), its authors' profiles (tests/fixtures/profiles) and the homepage
-corpus (tests/fixtures/homepages, served by FakeWeb as record_sample.sample_homepages maps it) go through the CLI
-in-process. Expected values are read off those fixtures, never off a previous run: who a listed author id is
-(as the fake's profile search answers it), what each homepage's EXPECTED.json entry says, and, for a few people
-picked by hand, the name, position and institution their raw profile shows.
+corpus (tests/fixtures/homepages, served by FakeWeb as record_sample.sample_homepage_plan maps it: most people a
+corpus page made theirs, a few someone else's or a lab's) go through the CLI in-process. Expected values are read
+off those fixtures, never off a previous run: who a listed author id is (as the fake's profile search answers
+it), what each homepage's EXPECTED.json entry says (as the plan rewrote it), whose page each one is, and, for a
+few people picked by hand, the name, position and institution their raw profile shows.
 
 To reach the cases the plain sample lacks, the module's shared harvest lists `~Sara_Lindholm2` (an alias
 username of `~Sara_Lindholm1`), `~Kai_Mueller1` (a Merged profile) and the merged profile's confirmed address
 in mixed case as authors of three more papers, gives Elena Moretti the homepage of Benedikt Auer (one page,
-two owners; he also has a LinkedIn profile field, so the summary must prefer it to the page's, now low, one), and
-gives two people homepages that are not http(s) URLs.
+two listers: his own, someone else's for her; he also has a LinkedIn profile field, which the summary prefers
+to his page's), and gives two people homepages that are not http(s) URLs.
 """
 
 from __future__ import annotations
@@ -32,14 +33,27 @@ from urllib.parse import urlsplit
 import pytest
 
 from paperharvest.cli import main
+from paperharvest.models import PageReading
 from tests.fakes.loopback import loopback_only
 from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
-from tests.fakes.record_sample import HOMEPAGES, load_sample_profiles, load_sample_venue, sample_homepages
+from tests.fakes.record_sample import (
+    HOMEPAGES,
+    NOT_THEIRS,
+    SampleHomepage,
+    load_sample_profiles,
+    load_sample_venue,
+    sample_homepage_plan,
+    sample_homepages,
+)
 from tests.fakes.web_server import FakeWeb, Page, serving_hosts
 from tests.helpers import DATA_TABLES, copy_db, rows, scalar, table_dump, timeless_dump
 
 CORPUS_EXPECTED: dict[str, Any] = json.loads((HOMEPAGES / "EXPECTED.json").read_text(encoding="utf-8"))
-CORPUS_FILES = {path.read_bytes(): path.name for path in HOMEPAGES.glob("*.html")}
+PLAN = sample_homepage_plan()
+LAB_PAGE = "lab_page_vl_lab.html"
+# Accounts the corpus names that today's page reader (normalize/attribution.py read_page) does not see, per
+# corpus file: it reads a page whose <title> is never closed as all title, where extract_socials falls back to
+# a lenient parser. Reported to the lead (issue 9); exact, so a fixed reader fails here until this is emptied.
 # The OpenReview profile fields that hold a link (docs/api-facts.md, "Profiles").
 LINK_FIELDS = ("homepage", "gscholar", "dblp", "orcid", "linkedin", "semanticScholar", "wikipedia", "aclanthology")
 SEARCH = ("POST", "/profiles/search")
@@ -126,28 +140,50 @@ def page_outcome(page: Page) -> str:
     return "ok"
 
 
-def corpus_file(page: Page) -> str:
-    return CORPUS_FILES[page.body]
+def plan_of(url: str) -> SampleHomepage:
+    return PLAN[route_key(url)]
 
 
-def expected_socials(name: str, *, shared: bool = False) -> set[tuple[str, str, str, str]]:
-    """(platform, handle casefolded, evidence, confidence) of a corpus page; a page several people list
-    cannot say whose accounts it shows, so all of them are low then."""
-    return {
-        (s["platform"], s["handle"].casefold(), s["evidence"], "low" if shared else s["confidence"])
-        for s in CORPUS_EXPECTED[name]
-    }
+def expected_owner(served: SampleHomepage, person: str) -> str:
+    """What the page is to a person listing it, by how the sample made it: a lab's page, someone else's,
+    or theirs (the corpus page written for them, or one personalised for them)."""
+    if served.corpus_file == LAB_PAGE:
+        return "group"
+    if person in NOT_THEIRS or served.personalised_for not in (None, person):
+        return "other"
+    return "own"
 
 
-def stored_socials(db: Path, person: str, page_url: str) -> set[tuple[str, str, str, str]]:
+def reading(db: Path, person: str, url: str) -> PageReading | None:
+    found = rows(db, "SELECT reading FROM homepage_readings WHERE author_id = ? AND url = ?", person, url)
+    return PageReading.model_validate_json(found[0][0]) if found else None
+
+
+def read_accounts(db: Path, person: str, url: str) -> set[tuple[str, str]]:
+    """(platform, handle casefolded) of every account the page, as read for the person, shows."""
+    page = reading(db, person, url)
+    return {(s.platform, s.handle.casefold()) for s in page.sightings} if page else set()
+
+
+def chosen(db: Path, person: str) -> dict[str, tuple[str, str, list[str], list[str]]]:
+    """platform -> (handle casefolded, url, evidence, pages) of the person's chosen accounts."""
     found = rows(
         db,
-        "SELECT platform, handle, evidence, confidence FROM author_socials"
-        " WHERE author_id = ? AND source = 'homepage' AND page_url = ?",
+        "SELECT platform, handle, url, evidence, pages FROM author_socials WHERE author_id = ? AND chosen = 1",
         person,
-        page_url,
     )
-    return {(platform, handle.casefold(), evidence, confidence) for platform, handle, evidence, confidence in found}
+    return {p: (h.casefold(), u, json.loads(e), json.loads(pages)) for p, h, u, e, pages in found}
+
+
+def candidates_from(db: Path, url: str) -> list[tuple[str, str, str, list[str], int]]:
+    """(person, platform, handle, evidence, chosen) of every candidate a page is among the evidence of."""
+    found = rows(
+        db,
+        """SELECT s.author_id, s.platform, s.handle, s.evidence, s.chosen FROM author_socials s, json_each(s.pages) j
+           WHERE j.value = ?""",
+        url,
+    )
+    return [(a, p, h, json.loads(e), c) for a, p, h, e, c in found]
 
 
 def nfc(text: str) -> str:
@@ -363,20 +399,22 @@ def test_history_links_raw_profiles_and_profile_socials_follow_the_fixture(harve
     for pid, raw in stored.items():
         assert {k: v for k, v in raw.items() if k != "email"} == by_id[pid]
 
-    # A LinkedIn profile field is an account: source openreview_profile, handle lowercased, no page.
-    linkedin = set(
-        rows(
-            db,
-            "SELECT author_id, handle, page_url FROM author_socials"
-            " WHERE source = 'openreview_profile' AND platform = 'linkedin'",
+    # A LinkedIn profile field is the person's own word: a chosen candidate with evidence profile_field,
+    # handle lowercased, from no page.
+    linkedin = {
+        (person, handle, chosen, tuple(json.loads(pages)))
+        for person, handle, evidence, pages, chosen in rows(
+            db, "SELECT author_id, handle, evidence, pages, chosen FROM author_socials WHERE platform = 'linkedin'"
         )
-    )
+        if "profile_field" in json.loads(evidence)
+    }
     wanted_linkedin = {
-        (pid, value.strip().rstrip("/").rsplit("/", 1)[1].lower(), None)
+        (pid, value.strip().rstrip("/").rsplit("/", 1)[1].lower(), 1, ())
         for pid, p in live.items()
         if isinstance(value := content(p).get("linkedin"), str) and "/in/" in value
     }
     assert linkedin == wanted_linkedin
+    assert len(wanted_linkedin) >= 5
 
 
 def test_profiles_are_asked_for_in_batches_not_one_by_one(harvest: Harvest) -> None:
@@ -402,41 +440,87 @@ def owners_by_url(harvest: Harvest) -> dict[str, set[str]]:
     return owners
 
 
-def test_homepage_socials_equal_the_corpus_answers(harvest: Harvest) -> None:
+def test_each_homepage_is_read_for_each_person_who_lists_it(harvest: Harvest) -> None:
     db, owners = harvest.db, owners_by_url(harvest)
     outcomes = dict(rows(db, "SELECT url, outcome FROM homepages"))
     assert set(outcomes) == set(owners)
-    checked = Counter[str]()
+    checked, whose = Counter[str](), Counter[str]()
     for url, people in sorted(owners.items()):
         page = harvest.routes.get(route_key(url))
         if page is None:
             continue  # not an http(s) URL: see the next test
         outcome = page_outcome(page)
         assert outcomes[url] == outcome, url
-        for person in people:
-            wanted = expected_socials(corpus_file(page), shared=len(people) > 1) if outcome == "ok" else set()
-            assert stored_socials(db, person, url) == wanted, (url, person)
         checked[outcome] += 1
+        if outcome != "ok":
+            continue
+        served = plan_of(url)
+        matches = {}
+        for person in people:
+            found = reading(db, person, url)
+            assert found is not None, (url, person)
+            matches[person] = found.owner.outcome
+            assert found.owner.outcome == expected_owner(served, person), (url, person, found.owner)
+            assert rows(
+                db, "SELECT owner_match FROM homepage_readings WHERE author_id = ? AND url = ?", person, url
+            ) == [(found.owner.outcome,)]
+            # Every account the corpus names is read off the page (less what the reader is known to miss).
+            missed = {platform for platform, _ in served.expected_accounts() - read_accounts(db, person, url)}
+            assert missed == set(), (url, person)
+            whose[found.owner.outcome] += 1
+        # The page's own owner_match: the one lister whose own page it is, else what it is to them all.
+        own = [person for person, match in matches.items() if match == "own"]
+        wanted_match = own[0] if len(own) == 1 else next(iter(set(matches.values())))
+        assert scalar(db, "SELECT owner_match FROM homepages WHERE url = ?", url) == wanted_match, url
     assert checked["blocked"] == checked["http_error"] == checked["not_html"] == 1
     assert checked["ok"] == len(owners) - 3 - len(NOT_HTTP)
+    # Most people's pages are their own; not the four the sample keeps someone else's, Elena Moretti's reading
+    # of Benedikt Auer's page, and the lab's page two people list as theirs (at two addresses).
+    assert whose == {"own": checked["ok"] - 6, "other": 5, "group": 2}
     # Every page was asked for once, the shared one included; the private hop never.
     asked = Counter(harvest.web_hits)
     assert set(asked.values()) == {1}
     assert set(asked) == {route_key(u) for u in owners if route_key(u) in harvest.routes}
-    # Nothing but homepages' owners got homepage socials.
+    # Nothing but homepages' listers have readings, and pages are evidence only for the people listing them.
     page_owners = {(p, u) for u, ps in owners.items() for p in ps}
-    stored = set(rows(db, "SELECT author_id, page_url FROM author_socials WHERE source = 'homepage'"))
-    assert stored <= page_owners
+    assert set(rows(db, "SELECT author_id, url FROM homepage_readings")) <= page_owners
+    evidence_of = {
+        (a, page) for a, pages in rows(db, "SELECT author_id, pages FROM author_socials") for page in json.loads(pages)
+    }
+    assert evidence_of <= page_owners
 
 
-def test_a_page_two_people_list_gives_both_its_accounts_as_low(harvest: Harvest) -> None:
+def test_a_page_two_people_list_is_read_for_both_and_gives_only_its_owner_accounts(harvest: Harvest) -> None:
+    db = harvest.db
     url = homepage(next(p for p in harvest.profiles if p["id"] == SHARED_WITH))
     assert url is not None
-    page = harvest.routes[route_key(url)]
-    alone = expected_socials(corpus_file(page))
-    assert any(s[3] == "high" for s in alone), "the shared page should have an account it names alone"
-    for person in (SHARED_WITH, SHARED_OWNER):
-        assert stored_socials(harvest.db, person, url) == expected_socials(corpus_file(page), shared=True)
+    served = plan_of(url)
+    assert served.personalised_for == SHARED_WITH
+    mine, theirs = reading(db, SHARED_WITH, url), reading(db, SHARED_OWNER, url)
+    assert mine is not None and theirs is not None
+    assert (mine.owner.outcome, theirs.owner.outcome) == ("own", "other")
+    assert read_accounts(db, SHARED_WITH, url) == read_accounts(db, SHARED_OWNER, url) >= served.expected_accounts()
+    # His page's accounts are his: the only one of each platform the page shows is chosen (LinkedIn excepted,
+    # where his profile's own field wins), and none of them is hers.
+    single = Counter(platform for platform, _ in served.expected_accounts())
+    his = chosen(db, SHARED_WITH)
+    for platform, handle in served.expected_accounts():
+        if single[platform] == 1 and platform != "linkedin":
+            assert his[platform][0] == handle, platform
+            assert "own_page" in his[platform][2] and url in his[platform][3], platform
+    assert "profile_field" in his["linkedin"][2]
+    hers = [c for c in candidates_from(db, url) if c[0] == SHARED_OWNER]
+    assert {(platform, handle.casefold()) for _, platform, handle, _, _ in hers} >= served.expected_accounts()
+    for _, platform, handle, evidence, picked in hers:
+        assert picked == 0 and "-page_of_other" in evidence, (platform, handle, evidence)
+    assert not {url in c[3] for c in chosen(db, SHARED_OWNER).values()} - {False}
+    # The page two people list that is neither's: read for both, an account for neither.
+    for person in ("~Hannah_Whitcombe1", "~Tobias_Lindqvist1"):
+        volkov = homepage(next(p for p in harvest.profiles if p["id"] == person))
+        assert volkov is not None and plan_of(volkov).corpus_file == NOT_THEIRS[person]
+        found = reading(db, person, volkov)
+        assert found is not None and found.owner.outcome == "other" and found.sightings
+        assert all(picked == 0 for who, *_, picked in candidates_from(db, volkov) if who == person)
 
 
 def test_failed_and_refused_homepages_are_recorded_without_socials(harvest: Harvest) -> None:
@@ -451,7 +535,8 @@ def test_failed_and_refused_homepages_are_recorded_without_socials(harvest: Harv
     for url, outcome in failures.items():
         found = rows(db, "SELECT outcome, html IS NULL, fetched_at IS NOT NULL FROM homepages WHERE url = ?", url)
         assert found == [(outcome, 1, 1)], url
-        assert scalar(db, "SELECT count(*) FROM author_socials WHERE page_url = ?", url) == 0
+        assert scalar(db, "SELECT count(*) FROM homepage_readings WHERE url = ?", url) == 0
+        assert candidates_from(db, url) == []
     for url in NOT_HTTP.values():
         assert route_key(url) not in harvest.web_hits
 
@@ -459,20 +544,23 @@ def test_failed_and_refused_homepages_are_recorded_without_socials(harvest: Harv
 # ---- 6. paper_summary ----------------------------------------------------------------------------------------
 
 
-def test_paper_summary_shows_the_first_authors_affiliation_and_socials(harvest: Harvest) -> None:
-    db, mapping, owners = harvest.db, person_of(harvest.profiles), owners_by_url(harvest)
+SUMMARY_ACCOUNTS = ("x", "github", "linkedin", "website", "scholar")
+
+
+def test_paper_summary_shows_the_first_authors_affiliation_and_chosen_accounts(harvest: Harvest) -> None:
+    db, mapping = harvest.db, person_of(harvest.profiles)
     by_id = {p["id"]: p for p in harvest.profiles}
     summary = {
         r[0]: r[1:]
         for r in rows(
             db,
-            """SELECT forum_id, first_author_id, first_author_institution, first_author_homepage,
-                      first_author_x, first_author_github, first_author_linkedin FROM paper_summary""",
+            f"""SELECT forum_id, first_author_id, first_author_institution, first_author_homepage,
+                       {", ".join(f"first_author_{platform}" for platform in SUMMARY_ACCOUNTS)} FROM paper_summary""",
         )
     }
     notes = {n["id"]: n for notes in harvest.venue.values() for n in notes}
     assert set(summary) == set(notes)
-    determinate = Counter[str]()
+    shown = Counter[str]()
     for forum_id, note in notes.items():
         listed = note["content"]["authorids"][0]
         person = mapping.get(key_of(listed), listed)
@@ -481,45 +569,54 @@ def test_paper_summary_shows_the_first_authors_affiliation_and_socials(harvest: 
         profile = by_id.get(person)
         url = homepage(profile) if profile else None
         assert home == url
-        # The accounts the fixtures give this person, best first: high before low, the profile's before a page's.
-        tiers: dict[str, dict[tuple[bool, bool], set[str]]] = {}
+        # Exactly the chosen candidates, one per platform at most.
+        picked = chosen(db, person)
+        assert dict(zip(SUMMARY_ACCOUNTS, accounts, strict=True)) == {
+            platform: picked[platform][1] if platform in picked else None for platform in SUMMARY_ACCOUNTS
+        }, forum_id
         page = harvest.routes.get(route_key(url)) if url else None
-        if url and page is not None and page_outcome(page) == "ok":
-            shared = len(owners[url]) > 1
-            for s in CORPUS_EXPECTED[corpus_file(page)]:
-                high = s["confidence"] == "high" and not shared
-                tiers.setdefault(s["platform"], {}).setdefault((high, False), set()).add(s["url"].casefold())
-        linkedin = content(profile).get("linkedin") if profile else None
-        if isinstance(linkedin, str) and "/in/" in linkedin:
-            member = linkedin.strip().rstrip("/").rsplit("/", 1)[1].lower()
-            tiers.setdefault("linkedin", {})[(True, True)] = {f"https://www.linkedin.com/in/{member}"}
-        for platform, value in zip(("x", "github", "linkedin"), accounts, strict=True):
-            ranked = tiers.get(platform)
-            if not ranked:
-                assert value is None, (forum_id, platform)
-                continue
-            best = ranked[max(ranked)]
-            assert value is not None and value.casefold() in best, (forum_id, platform, value, best)
-            determinate[platform] += len(best) == 1
-    assert min(determinate.values()) >= 5, determinate
+        if url is None or page is None or page_outcome(page) != "ok":
+            continue
+        served = plan_of(url)
+        from_page = {
+            (platform, handle) for platform, (handle, _, _, pages) in picked.items() if pages and platform != "website"
+        }
+        if expected_owner(served, person) == "own":
+            # Precision against the labels: what the page gives is among the accounts the corpus names.
+            assert from_page <= served.expected_accounts(), (forum_id, from_page)
+        else:
+            # Someone else's page (or a lab's) gives nothing, not even the address as their website.
+            assert from_page == set(), (forum_id, from_page)
+            assert summary[forum_id][3 + SUMMARY_ACCOUNTS.index("website")] is None, forum_id
+        shown.update(platform for platform, value in zip(SUMMARY_ACCOUNTS, accounts, strict=True) if value)
+    assert min(shown.values()) >= 5, shown
 
-    # Read by hand off profiles.json: the first author's current institution, and LinkedIn where the profile
-    # field names one (the summary prefers it to any page's).
-    by_hand = {
-        "rygFXVKKDH": ("Example Research", None),  # Jonas Brenner: the open-ended one of four entries
-        "SJgKyzYFvH": ("Example Research", None),  # Victor Lemaire: all ended, the latest end
-        "B1lExzyFDB": ("Institute of Data Science Pune", None),  # Aditi Kulkarni: the later of two open-ended
-        "rJx2yi1YDB": ("Hanbit Institute of Science and Technology", "lukasbrandt-a97c80"),
-        "H1lhiBvFDS": ("Example State University", None),  # Priya Raman
-        "Syx4D7TtvH": ("Kitayama University", None),  # Anneliese Vogt
-        "HyesybcFwH": ("Universidade do Vale Azul", "benediktauer-8b1d38"),  # his page names another, now low
-        "SyeVL4jYDB": ("Eastbay University", "hyunwookim-d26e77"),  # his lab page names a member's
-        "S1gUyMNKwB": (None, None),  # Derek Holt: no profile
+    # Read by hand off profiles.json and the plan: the first author's current institution, LinkedIn where the
+    # profile field names one (preferred to any page's), and the X account of a page that is (not) theirs.
+    by_hand: dict[str, tuple[str | None, str | None, str | None]] = {
+        "rygFXVKKDH": ("Example Research", None, "https://x.com/jbrenner"),  # Jonas Brenner: the open-ended one of four
+        "SJgKyzYFvH": ("Example Research", None, None),  # Victor Lemaire: all ended, the latest end; a lab's page
+        "B1lExzyFDB": ("Institute of Data Science Pune", None, None),  # Aditi Kulkarni: the later of two open-ended
+        "rJx2yi1YDB": (
+            "Hanbit Institute of Science and Technology",
+            "lukasbrandt-a97c80",
+            "https://x.com/lukasbrandt_ml",
+        ),
+        "H1lhiBvFDS": ("Example State University", None, "https://x.com/Priya_Raman"),  # Priya Raman's own page
+        "Syx4D7TtvH": ("Kitayama University", None, None),  # Anneliese Vogt
+        "HyesybcFwH": ("Universidade do Vale Azul", "benediktauer-8b1d38", "https://x.com/benediktauer"),
+        "SyeVL4jYDB": ("Eastbay University", "hyunwookim-d26e77", None),  # his lab's page names a member's LinkedIn
+        "SylAWQcYwH": (None, "margaretashdown-0dccea", None),  # Margaret Ashdown: @TundeAdeyemi's page
+        "Hkg73NYtPH": (None, "hannahwhitcombe-58a6cb", None),  # Hannah Whitcombe: @dvolkov_rl's page
+        "HJlzIpSFDB": (None, "tobiaslindqvist-1151e1", None),  # Tobias Lindqvist: the same page
+        "S1eoiH5KwS": (None, "arjunmehta-1a97b2", None),  # Arjun Mehta: "About me - Carmen Ruiz"
+        "S1gUyMNKwB": (None, None, None),  # Derek Holt: no profile
     }
-    for forum_id, (institution, linkedin) in by_hand.items():
-        assert summary[forum_id][1] == institution, forum_id
-        if linkedin:
-            assert summary[forum_id][5] == f"https://www.linkedin.com/in/{linkedin}", forum_id
+    for forum_id, (institution, linkedin, x) in by_hand.items():
+        if institution is not None or forum_id == "S1gUyMNKwB":
+            assert summary[forum_id][1] == institution, forum_id
+        assert summary[forum_id][5] == (f"https://www.linkedin.com/in/{linkedin}" if linkedin else None), forum_id
+        assert summary[forum_id][3] == x, forum_id
 
 
 # ---- 7. rebuild ------------------------------------------------------------------------------------------------
@@ -647,6 +744,7 @@ def test_homepages_rerun_skips_fresh_pages_then_revalidates(
         assert fetch(db, "--stages", "notes,profiles,homepages") == 0
         first_hits = len(web.hits)
         socials_before = table_dump(db, ("author_socials",))["author_socials"]
+        readings_before = table_dump(db, ("homepage_readings",))["homepage_readings"]
         pages_before = {r[0]: r[1:] for r in rows(db, "SELECT url, etag, last_modified, html FROM homepages")}
 
         assert fetch(db, "--stages", "homepages") == 0
@@ -654,7 +752,7 @@ def test_homepages_rerun_skips_fresh_pages_then_revalidates(
         assert last_counts(db)["homepages"]["due"] == 0
         assert table_dump(db, ("author_socials",))["author_socials"] == socials_before
 
-        old_file = corpus_file(routes[changed])
+        old_file = PLAN[changed].corpus_file
         new_file = next(
             name
             for name in sorted(CORPUS_EXPECTED)
@@ -676,7 +774,7 @@ def test_homepages_rerun_skips_fresh_pages_then_revalidates(
     assert pages_before[url_of[dated]][1] == "Wed, 02 Oct 2019 10:00:00 GMT"
 
     outcomes = {url: r for url, *r in rows(db, "SELECT url, outcome, status, etag, html FROM homepages")}
-    socials_after = set(rows(db, "SELECT * FROM author_socials WHERE source = 'homepage'"))
+    readings_after = table_dump(db, ("homepage_readings",))["homepage_readings"]
     kept_total = 0
     for key in ok:
         url = url_of[key]
@@ -684,14 +782,16 @@ def test_homepages_rerun_skips_fresh_pages_then_revalidates(
         owner = rows(db, "SELECT author_id FROM author_links WHERE kind = 'homepage' AND url = ?", url)[0][0]
         if key == changed:
             assert (outcome, status, etag, html) == ("ok", 200, '"v2"', new_body)
-            assert stored_socials(db, owner, url) == expected_socials(new_file)
+            new_page = SampleHomepage(routes[changed], new_file)
+            found = reading(db, owner, url)
+            assert found is not None and read_accounts(db, owner, url) >= new_page.expected_accounts() != set()
         elif key == dated:
             assert (outcome, status) == ("ok", 200)
         else:
-            # 304: the page, its validator and its socials (seen_at included) stay as they were.
+            # 304: the page, its validator and its readings stay as they were.
             assert (outcome, status, etag, html) == ("not_modified", 304, pages_before[url][0], pages_before[url][2])
-            kept = {r for r in socials_before if r[5] == url}
-            assert {r for r in socials_after if r[5] == url} == kept, url
+            kept = {r for r in readings_before if r[0] == url}
+            assert {r for r in readings_after if r[0] == url} == kept, url
             kept_total += len(kept)
     assert kept_total > 0
     assert Counter(last_counts(db)["homepages"]) >= Counter({"not_modified": len(ok) - 2, "ok": 2})
@@ -708,7 +808,7 @@ def test_skip_homepages_runs_notes_and_profiles_without_a_web_request(fake_env: 
         assert fake.count(*SEARCH) == 2
     options = json.loads(scalar(db, "SELECT options FROM runs"))
     assert options["stages"] == ["notes", "profiles"]
-    assert set(last_counts(db)) == {"notes", "profiles", "requests"}
+    assert set(last_counts(db)) == {"notes", "profiles", "requests", "history"}  # history: every run's data versions
     assert scalar(db, "SELECT count(*) FROM homepages") == 0
     assert scalar(db, "SELECT count(*) FROM authors WHERE resolution = 'profile'") > 0
 
@@ -747,7 +847,9 @@ def test_a_stalling_homepage_times_out_and_the_run_goes_on(fake_env: Any, tmp_pa
     assert outcomes[slow] == "timeout"
     assert {key: outcomes[key] for key in ok[1:]} == dict.fromkeys(ok[1:], "ok")
     slow_url = next(url for (url,) in rows(db, "SELECT url FROM homepages") if route_key(url) == slow)
-    assert scalar(db, "SELECT count(*) FROM author_socials WHERE page_url = ?", slow_url) == 0
+    assert scalar(db, "SELECT count(*) FROM homepage_readings WHERE url = ?", slow_url) == 0
+    assert candidates_from(db, slow_url) == []
+    assert scalar(db, "SELECT count(*) FROM homepage_readings") > 0
     assert last_counts(db)["homepages"]["timeout"] == 1
 
 
@@ -793,9 +895,9 @@ def test_a_profile_that_stops_answering_is_not_asked_for_on_every_run(fake_env: 
 def first_owner_with_socials(profiles: list[dict[str, Any]], routes: dict[str, Page]) -> dict[str, Any]:
     for p in sorted(profiles, key=lambda p: p["id"]):
         page = routes.get(route_key(url)) if (url := homepage(p)) else None
-        if page is not None and page_outcome(page) == "ok" and CORPUS_EXPECTED[corpus_file(page)]:
+        if page is not None and page_outcome(page) == "ok" and plan_of(url or "").personalised_for == p["id"]:
             return p
-    raise AssertionError("no homepage with socials in the sample")
+    raise AssertionError("no personalised homepage in the sample")
 
 
 def test_a_homepage_dropped_from_the_profile_takes_its_socials_along(
@@ -804,19 +906,23 @@ def test_a_homepage_dropped_from_the_profile_takes_its_socials_along(
     db, routes = tmp_path / "x.db", sample_homepages()
     profiles = copy.deepcopy(load_sample_profiles())
     owner = first_owner_with_socials(profiles, routes)
+    url = homepage(owner)
+    assert url is not None
     with servers(fake_env, routes=routes):
         assert fetch(db, "--stages", "notes,profiles,homepages") == 0
-    homepage_socials = "SELECT count(*) FROM author_socials WHERE author_id = ? AND source = 'homepage'"
-    assert scalar(db, homepage_socials, owner["id"]) > 0
+    assert any(who == owner["id"] for who, *_ in candidates_from(db, url))
+    assert reading(db, owner["id"], url) is not None
     del owner["content"]["homepage"]
     monkeypatch.setenv("PAPERHARVEST_PROFILE_REFRESH_DAYS", "0")
     with servers(fake_env, profiles=profiles, routes=routes):
         assert fetch(db, "--stages", "profiles,homepages") == 0
     assert scalar(db, "SELECT count(*) FROM author_links WHERE author_id = ? AND kind = 'homepage'", owner["id"]) == 0
-    assert scalar(db, homepage_socials, owner["id"]) == 0
+    assert reading(db, owner["id"], url) is None
+    assert candidates_from(db, url) == []
+    assert all(not pages for _, _, _, pages in chosen(db, owner["id"]).values())
 
 
-def test_a_page_that_gains_a_second_owner_turns_low_for_both(
+def test_a_page_that_gains_a_second_lister_gives_the_newcomer_nothing(
     fake_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, routes = tmp_path / "x.db", sample_homepages()
@@ -824,13 +930,128 @@ def test_a_page_that_gains_a_second_owner_turns_low_for_both(
     by_id = {p["id"]: p for p in profiles}
     url = homepage(by_id[SHARED_WITH])
     assert url is not None
-    page = routes[route_key(url)]
     with servers(fake_env, routes=routes):
         assert fetch(db, "--stages", "notes,profiles,homepages") == 0
-    assert stored_socials(db, SHARED_WITH, url) == expected_socials(corpus_file(page))
+    his = chosen(db, SHARED_WITH)
+    assert any(url in pages for _, _, _, pages in his.values())
+    assert reading(db, SHARED_OWNER, url) is None
     by_id[SHARED_OWNER]["content"]["homepage"] = url  # Elena Moretti now lists Benedikt Auer's page too
     monkeypatch.setenv("PAPERHARVEST_PROFILE_REFRESH_DAYS", "0")
     with servers(fake_env, profiles=profiles, routes=routes):
         assert fetch(db, "--stages", "profiles,homepages") == 0
-    for person in (SHARED_WITH, SHARED_OWNER):
-        assert stored_socials(db, person, url) == expected_socials(corpus_file(page), shared=True), person
+    theirs = reading(db, SHARED_OWNER, url)
+    assert theirs is not None and theirs.owner.outcome == "other"
+    assert read_accounts(db, SHARED_OWNER, url) == read_accounts(db, SHARED_WITH, url) != set()
+    # His accounts stay his; hers gain nothing from his page.
+    assert chosen(db, SHARED_WITH) == his
+    assert all(url not in pages for _, _, _, pages in chosen(db, SHARED_OWNER).values())
+    assert scalar(db, "SELECT owner_match FROM homepages WHERE url = ?", url) == SHARED_WITH
+
+
+# ---- 8. whose accounts: only a person's own page gives them any, whatever order pages are read in ----------
+
+# A conference's account, in no table of known organisations: only the number of people's pages showing it
+# says it is nobody's in particular.
+CONFERENCE = "ReprLearning"
+CONFERENCE_ICON = (
+    b'<div class="social"><a href="https://x.com/ReprLearning" aria-label="Twitter">'
+    b'<i class="fab fa-twitter"></i></a></div>'
+)
+ADVISOR, STUDENT = "Miriam Osei", "~Jonas_Brenner1"
+ADVISOR_PAGE = b"""<!doctype html><html><head><title>Prof. Miriam Osei - Osei Lab</title></head><body>
+<h1>Miriam Osei</h1><p>Professor of Computer Science. I lead the Osei Lab.</p>
+<div class="social"><a href="https://x.com/miriam_osei" aria-label="Twitter"><i class="fab fa-twitter"></i></a>
+<a href="https://github.com/osei-lab" aria-label="GitHub"><i class="fab fa-github"></i></a></div>
+<h2>Students</h2><ul><li>Jonas Brenner</li><li>Kwame Mensah</li><li>Lena Fischer</li></ul>
+</body></html>"""
+
+
+def with_conference_and_advisor(routes: dict[str, Page]) -> tuple[dict[str, Page], list[str]]:
+    """The sample's pages, the conference's icon added to four people's own pages that show no X account of
+    their own (it would be the only one there), and the student's homepage his advisor's page."""
+    routes = dict(routes)
+    hosts = [
+        key
+        for key, served in sorted(PLAN.items())
+        if served.personalised_for and not any(p == "x" for p, _ in served.expected_accounts())
+    ][:4]
+    for key in hosts:
+        body = routes[key].body
+        cut = body.rfind(b"</body>")
+        routes[key] = replace(routes[key], body=body[:cut] + CONFERENCE_ICON + body[cut:] if cut >= 0 else body)
+    student_home = homepage(next(p for p in load_sample_profiles() if p["id"] == STUDENT))
+    assert student_home is not None
+    routes[route_key(student_home)] = Page(ADVISOR_PAGE)
+    return routes, hosts
+
+
+def accounts_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    return table_dump(db, ("author_socials", "homepage_readings"))
+
+
+def test_pages_not_their_own_give_nobody_an_account_in_any_order(fake_env: Any, tmp_path: Path) -> None:
+    routes, conference_hosts = with_conference_and_advisor(sample_homepages())
+    in_order, shuffled = tmp_path / "in_order.db", tmp_path / "shuffled.db"
+    with servers(fake_env, routes=routes, PAPERHARVEST_HOMEPAGE_CONCURRENCY="1"):
+        assert fetch(in_order, "--stages", "notes,profiles,homepages") == 0
+    db = in_order
+    summary = {
+        r[0]: r[1:] for r in rows(db, "SELECT first_author_id, first_author_x, first_author_github FROM paper_summary")
+    }
+
+    # The conference's account: a candidate of everyone whose page shows it, refused as widely linked, chosen
+    # for nobody, shown for no paper.
+    conference = rows(db, "SELECT author_id, evidence, chosen FROM author_socials WHERE handle = ?", CONFERENCE.lower())
+    assert len(conference) == len(conference_hosts) == 4
+    assert all("-widely_linked" in json.loads(evidence) and not picked for _, evidence, picked in conference)
+    assert scalar(db, "SELECT count(*) FROM paper_summary WHERE first_author_x LIKE ?", f"%/{CONFERENCE}") == 0
+
+    # The advisor's group page: read as a group's for the student, whose paper shows neither her X account
+    # nor the lab's GitHub.
+    student_home = homepage(next(p for p in load_sample_profiles() if p["id"] == STUDENT))
+    assert student_home is not None
+    found = reading(db, STUDENT, student_home)
+    assert found is not None and found.owner.outcome == "group", found and found.owner
+    assert {(s.platform, s.handle) for s in found.sightings} == {("x", "miriam_osei"), ("github", "osei-lab")}
+    assert all(not picked for who, *_, picked in candidates_from(db, student_home) if who == STUDENT)
+    assert summary[STUDENT] == (None, None)
+
+    # Someone else's pages (and the lab's) give their listers nothing; their own pages do.
+    for person, corpus_file in NOT_THEIRS.items():
+        url = homepage(next(p for p in load_sample_profiles() if p["id"] == person))
+        assert url is not None and plan_of(url).corpus_file == corpus_file
+        assert read_accounts(db, person, url), person
+        assert all(not pages for _, _, _, pages in chosen(db, person).values()), person
+        if person in summary:
+            assert summary[person] == (None, None), person
+    assert summary["~Priya_Raman1"][0] == "https://x.com/Priya_Raman"
+    assert chosen(db, SHARED_WITH)["x"][0] == "benediktauer"
+
+    # rebuild decides the same accounts from the stored pages, with no network.
+    rebuilt = tmp_path / "rebuilt.db"
+    copy_db(db, rebuilt)
+    conn = sqlite3.connect(rebuilt)
+    with conn:
+        conn.execute("DELETE FROM author_socials")
+        conn.execute("DELETE FROM homepage_readings")
+    conn.close()
+    assert main(["rebuild", "--db", str(rebuilt), "--quiet"]) == 0
+    assert accounts_dump(rebuilt) == accounts_dump(db)
+
+    # Pages read in another order: the later half of the addresses first (the earlier half's people list no
+    # homepage yet), then, once their profiles list them, the earlier half; the accounts decided in between
+    # (a conference account seen on fewer pages, say) are decided again over everything.
+    ok = sorted(key for key, page in routes.items() if page_outcome(page) == "ok")
+    later = copy.deepcopy(load_sample_profiles())
+    for profile in later:
+        if (url := homepage(profile)) and route_key(url) in ok[: len(ok) // 2]:
+            del profile["content"]["homepage"]
+    with servers(fake_env, profiles=later, routes=routes, PAPERHARVEST_HOMEPAGE_CONCURRENCY="4"):  # and 4 at once
+        assert fetch(shuffled, "--stages", "notes,profiles,homepages") == 0
+    first_read = {route_key(url) for (url,) in rows(shuffled, "SELECT url FROM homepages WHERE outcome = 'ok'")}
+    assert first_read == set(ok[len(ok) // 2 :])
+    assert accounts_dump(shuffled) != accounts_dump(db)
+    with servers(fake_env, routes=routes, PAPERHARVEST_PROFILE_REFRESH_DAYS="0"):
+        assert fetch(shuffled, "--stages", "profiles,homepages") == 0
+    assert last_counts(shuffled)["homepages"]["due"] == len(ok) - len(first_read)
+    assert accounts_dump(shuffled) == accounts_dump(db)

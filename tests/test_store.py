@@ -117,7 +117,11 @@ def test_a_version_1_database_migrates_with_its_data(tmp_path: Path) -> None:
     with db.atomic():
         MIGRATIONS[0](db)
         db.execute("PRAGMA user_version = 1")
-    save_venue(db, VENUE)
+    # As a version 1 paperharvest wrote it: save_venue now writes columns added later.
+    db.execute(
+        "INSERT INTO venues (key, venue_id, name, api_version, year) VALUES (?, ?, ?, ?, ?)",
+        [VENUE.key, VENUE.venue_id, VENUE.name, VENUE.api_version, VENUE.year],
+    )
     db.execute(
         "INSERT INTO papers (forum_id, venue, title, status, invitation) VALUES ('F1', 'iclr2020', 'T', 'rejected', ?)",
         [BLIND],

@@ -65,7 +65,7 @@ REQUESTED = {i.lower(): [i] for i, _ in LISTED}
 
 
 def save(db: sqlite_utils.Database, names: tuple[str, ...]) -> set[str]:
-    batch = [(PROFILES[n], normalize_profile(PROFILES[n]), []) for n in names]
+    batch = [(PROFILES[n], normalize_profile(PROFILES[n])) for n in names]
     return save_profiles(db, batch, REQUESTED, WHEN)
 
 
@@ -132,7 +132,7 @@ def test_a_profile_that_stops_sharing_the_address_gets_it(tmp_path: Path) -> Non
     db = seeded(tmp_path / "s.db")
     save(db, ("A", "B"))
     b_alone = profile("~Bea_B1", ["b@b.org"])
-    save_profiles(db, [(b_alone, normalize_profile(b_alone), [])], REQUESTED, WHEN)
+    save_profiles(db, [(b_alone, normalize_profile(b_alone))], REQUESTED, WHEN)
     got = state(db)
     assert ("x@shared.org", "~Ann_A1", 0) in got["aliases"]
     assert ("X@Shared.ORG", "~Ann_A1", 0) in got["aliases"]

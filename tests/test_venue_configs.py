@@ -816,3 +816,144 @@ def test_2019_meta_review_is_not_a_decision_in_2018(venues: dict[int, VenueConfi
     record = normalize_note(note, venues[2018], decisions_by_forum={})
     assert record.decision is None
     assert record.paper.status == "under-review"
+
+
+# --- venues beyond ICLR (../shared/docs/venues-beyond-iclr.md, section 3) -------------------------------------
+
+# key -> (venue id, API version, [published] rejected, reviews). API: v1 before 2023 (NeurIPS 2021-2022, CoRL
+# 2021-2023), v2 after; visibility: NeurIPS opt-in rejections, ICML/COLM/CoRL accepted papers only, ICML 2025
+# reviews of accepted papers only, CoRL 2025 no reviews, TMLR everything but desk rejections.
+BEYOND: dict[str, tuple[str, int, str, str]] = {
+    "neurips2021": ("NeurIPS.cc/2021/Conference", 1, "opt-in", "public"),
+    "neurips2022": ("NeurIPS.cc/2022/Conference", 1, "opt-in", "public"),
+    "neurips2023": ("NeurIPS.cc/2023/Conference", 2, "opt-in", "public"),
+    "neurips2024": ("NeurIPS.cc/2024/Conference", 2, "opt-in", "public"),
+    "neurips2025": ("NeurIPS.cc/2025/Conference", 2, "opt-in", "public"),
+    "neurips2021-db-round1": ("NeurIPS.cc/2021/Track/Datasets_and_Benchmarks/Round1", 1, "opt-in", "public"),
+    "neurips2021-db-round2": ("NeurIPS.cc/2021/Track/Datasets_and_Benchmarks/Round2", 1, "opt-in", "public"),
+    "neurips2022-db": ("NeurIPS.cc/2022/Track/Datasets_and_Benchmarks", 1, "opt-in", "public"),
+    "neurips2023-db": ("NeurIPS.cc/2023/Track/Datasets_and_Benchmarks", 2, "opt-in", "public"),
+    "neurips2024-db": ("NeurIPS.cc/2024/Datasets_and_Benchmarks_Track", 2, "opt-in", "public"),
+    "neurips2025-db": ("NeurIPS.cc/2025/Datasets_and_Benchmarks_Track", 2, "opt-in", "public"),
+    "icml2023": ("ICML.cc/2023/Conference", 2, "none", "none"),
+    "icml2024": ("ICML.cc/2024/Conference", 2, "none", "none"),
+    "icml2025": ("ICML.cc/2025/Conference", 2, "none", "accepted-only"),
+    "colm2024": ("colmweb.org/COLM/2024/Conference", 2, "none", "public"),
+    "colm2025": ("colmweb.org/COLM/2025/Conference", 2, "none", "public"),
+    "corl2021": ("robot-learning.org/CoRL/2021/Conference", 1, "none", "public"),
+    "corl2022": ("robot-learning.org/CoRL/2022/Conference", 1, "none", "public"),
+    "corl2023": ("robot-learning.org/CoRL/2023/Conference", 1, "none", "public"),
+    "corl2024": ("robot-learning.org/CoRL/2024/Conference", 2, "none", "public"),
+    "corl2025": ("robot-learning.org/CoRL/2025/Conference", 2, "none", "none"),
+    "tmlr": ("TMLR", 2, "all", "public"),
+}
+
+
+@pytest.fixture(scope="module")
+def beyond() -> dict[str, VenueConfig]:
+    return load_all_venues(REPO_CONFIGS)
+
+
+def test_every_shipped_config_is_an_iclr_year_or_a_venue_beyond() -> None:
+    assert set(load_all_venues(REPO_CONFIGS)) == {f"iclr{year}" for year in YEARS} | set(BEYOND)
+
+
+@pytest.mark.parametrize("key", BEYOND)
+def test_beyond_identity_api_and_visibility(beyond: dict[str, VenueConfig], key: str) -> None:
+    venue = beyond[key]
+    venue_id, api, rejected, reviews = BEYOND[key]
+    assert (venue.venue_id, venue.api_version) == (venue_id, api)
+    assert (venue.published.rejected, venue.published.reviews) == (rejected, reviews)
+
+
+@pytest.mark.parametrize("key", BEYOND)
+def test_beyond_reply_invitations(beyond: dict[str, VenueConfig], key: str) -> None:
+    venue = beyond[key]
+    base = venue.venue_id
+    if key == "tmlr":
+        paper, review = "TMLR/Paper17", "Review"
+    elif venue.api_version == 2:
+        paper, review = f"{base}/Submission17", "Official_Review"
+    else:
+        paper, review = f"{base}/Paper17", "Official_Review"
+    assert venue.review_pattern.match(f"{paper}/-/{review}")
+    decision = "Meta_Review" if key == "corl2022" else "Decision"  # CoRL 2022 decided in the meta-review
+    assert venue.decision_pattern.match(f"{paper}/-/{decision}")
+    for other in ("Official_Comment", "Public_Comment", "Withdrawal"):
+        assert not venue.review_pattern.match(f"{paper}/-/{other}")
+        assert not venue.decision_pattern.match(f"{paper}/-/{other}")
+
+
+@pytest.mark.parametrize("key", [k for k, (_, api, _, _) in BEYOND.items() if api == 2])
+def test_beyond_v2_venueids_include_openreview_py_defaults(beyond: dict[str, VenueConfig], key: str) -> None:
+    venue = beyond[key]
+    base = venue.venue_id
+    if key == "tmlr":
+        # openreview-py journal/journal.py: hard-coded ids, not the conference defaults.
+        assert venue.venue_ids == {
+            "TMLR": "accepted",
+            "TMLR/Submitted": "submitted",
+            "TMLR/Assigning_AE": "submitted",
+            "TMLR/Assigned_AE": "submitted",
+            "TMLR/Under_Review": "under-review",
+            "TMLR/Decision_Pending": "decision-pending",
+            "TMLR/Rejected": "rejected",
+            "TMLR/Desk_Rejected": "desk-rejected",
+            "TMLR/Withdrawn_Submission": "withdrawn",
+            "TMLR/Retracted_Acceptance": "retracted",
+        }
+        return
+    assert [listing.invitation for listing in venue.listings] == [f"{base}/-/Submission"]
+    assert venue.venue_ids == {
+        base: "accepted",
+        f"{base}/Rejected_Submission": "rejected",
+        f"{base}/Withdrawn_Submission": "withdrawn",
+        f"{base}/Desk_Rejected_Submission": "desk-rejected",
+        f"{base}/Submission": "under-review",
+    }
+
+
+# Tier strings the shared doc quotes (section 3 and paperbot): each must give its presentation.
+QUOTED_VENUE_STRINGS: dict[str, dict[str, str]] = {
+    "neurips2023": {
+        "NeurIPS 2023 poster": "poster",
+        "NeurIPS 2023 spotlight": "spotlight",
+        "NeurIPS 2023 oral": "oral",
+    },
+    "neurips2024": {"NeurIPS 2024 poster": "poster"},
+    "neurips2025": {"NeurIPS 2025 poster": "poster"},
+    "neurips2023-db": {"NeurIPS 2023 Datasets and Benchmarks Poster": "poster"},
+    "neurips2024-db": {"NeurIPS 2024 Track Datasets and Benchmarks Poster": "poster"},
+    "neurips2025-db": {"NeurIPS 2025 Datasets and Benchmarks Track poster": "poster"},
+    "icml2023": {"ICML 2023 Poster": "poster", "ICML 2023 Oral": "oral"},
+    "icml2024": {"ICML 2024 Poster": "poster", "ICML 2024 Spotlight": "spotlight", "ICML 2024 Oral": "oral"},
+}
+
+
+@pytest.mark.parametrize("key", QUOTED_VENUE_STRINGS)
+def test_beyond_quoted_venue_strings(beyond: dict[str, VenueConfig], key: str) -> None:
+    for text, presentation in QUOTED_VENUE_STRINGS[key].items():
+        assert beyond[key].presentation_of(text) == presentation
+
+
+@pytest.mark.parametrize("key", ["corl2021", "corl2022", "corl2023", "corl2024", "corl2025"])
+def test_corl_reads_recommendation_words_with_the_typo(beyond: dict[str, VenueConfig], key: str) -> None:
+    venue = beyond[key]
+    assert venue.fields.rating == "recommendation"
+    # paperbot's rmap (corl.json), the form's misspelling included.
+    expected = {"Strong Reject": 1, "Reject": 3, "Weak Reject": 4, "Boarderline": 5, "Weak Accept": 6, "Accept": 8}
+    assert {word: venue.rating_of_word(word) for word in expected} == expected
+    assert venue.rating_of_word("Strong Accept") == 10
+
+
+def test_tmlr_reads_journal_fields(beyond: dict[str, VenueConfig]) -> None:
+    venue = beyond["tmlr"]
+    assert venue.fields.certifications == "certifications"
+    assert venue.fields.decision == "recommendation"
+    assert venue.recommendation_pattern is not None
+    assert venue.recommendation_pattern.match("TMLR/Paper17/-/Official_Recommendation")
+    assert {text: m.status for text, m in venue.decisions.items()} == {
+        "Accept as is": "accepted",
+        "Accept with minor revision": "accepted",
+        "Reject": "rejected",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from paperharvest.venues import Presentation, Status
 
@@ -54,6 +54,33 @@ class Decision(Record):
     modified_at: datetime | None
 
 
+# Who wrote a comment, read from its signature (normalize/comments.py says how), and what kind of reply it is.
+CommentRole = Literal["authors", "reviewer", "area_chair", "senior_area_chair", "program_chairs", "public", "other"]
+CommentKind = Literal["official_comment", "public_comment", "comment", "rebuttal"]
+
+
+class Comment(Record):
+    """One comment of a forum's discussion: official and public comments, author responses and rebuttals.
+
+    `replyto` is the note it answers (the submission, a review or another comment), so the rows of a forum
+    form its reply tree. `signer` is the last part of a venue group signature (`AnonReviewer2`,
+    `Reviewer_NkPg`, `Authors`), the profile id for a `~` signature, as `reviews.reviewer` is for reviews.
+    """
+
+    comment_id: str
+    forum_id: str
+    replyto: str
+    invitation: str
+    kind: CommentKind
+    role: CommentRole
+    signer: str | None
+    title: str | None
+    text: str | None
+    signatures: list[str]
+    created_at: datetime | None
+    modified_at: datetime | None
+
+
 class Paper(Record):
     forum_id: str
     venue: str
@@ -72,14 +99,27 @@ class Paper(Record):
     modified_at: datetime | None
 
 
+class Certification(Record):
+    """One certification a journal gave an accepted paper (TMLR "Featured Certification", "J2C Certification"...),
+    as the submission lists it."""
+
+    forum_id: str
+    certification: str
+
+
 class NormalizedNote(Record):
-    """Everything one submission note (with its direct replies) turns into."""
+    """Everything one submission note (with its direct replies, or its whole forum) turns into."""
 
     paper: Paper
     paper_authors: list[PaperAuthor]
     authors: list[Author]
     reviews: list[Review]
     decision: Decision | None
+    # Only from a note fetched with the whole forum (details.replies); empty for direct replies, whose
+    # comments would be a partial discussion passed off as the whole one.
+    comments: list[Comment] = Field(default_factory=list)
+    # Only for venues whose config names fields.certifications (journals).
+    certifications: list[Certification] = Field(default_factory=list)
 
 
 # ---- profiles --------------------------------------------------------------------------------------------
@@ -256,6 +296,18 @@ class Repository(Record):
     description: str | None
 
 
+class GitHubUser(Record):
+    """A GitHub account, from `GET /users/{login}`: what can confirm whose it is. `login` is GitHub's
+    spelling; `blog` the profile's website as a canonical http(s) URL (None when blank or not a URL);
+    `twitter_username` the X handle, without `@`."""
+
+    login: str
+    name: str | None
+    blog: str | None
+    twitter_username: str | None
+    kind: Literal["user", "organization"]
+
+
 class SocialLink(Record):
     """One social account a homepage names. `confidence` is "low" when the page names several accounts of
     the platform (a lab page, co-authors), so the page alone cannot say which one is the author's."""
@@ -294,3 +346,69 @@ class HomepageFetch(Record):
     etag: str | None = None
     last_modified: str | None = None
     detail: str = ""
+
+
+# ---- whose account is it (normalize/owners.py, normalize/attribution.py) ----------------------------------
+
+OwnerOutcome = Literal["own", "other", "group", "none"]
+
+
+class PageOwner(Record):
+    """Whose page one homepage is, for the person who listed it. `owner` is the name the page gives (None for
+    "none"); `score` the best similarity (0..100) between the person's names and the page's owner places;
+    `evidence` says which places decided it, e.g. `title:own`, `h1:other`, `members:listed`."""
+
+    outcome: OwnerOutcome
+    owner: str | None
+    score: float
+    evidence: list[str]
+
+
+class PageSighting(Record):
+    """One account as one page shows it. `contexts` (sorted) are the page-level facts about where it sits:
+    profile_block, rel_me, same_as, meta, text, named_link, beside_name, near_own_name, beside_other_name, share,
+    follow_us, follow_other, built_with, institutional."""
+
+    platform: str
+    handle: str
+    url: str
+    contexts: list[str]
+
+
+class PageReading(Record):
+    """A homepage read for one person: whose page it is and every account it shows."""
+
+    url: str
+    owner: PageOwner
+    sightings: list[PageSighting]
+
+
+class ProfileField(Record):
+    """A link the person's OpenReview profile lists (`kind` as in LINK_KINDS)."""
+
+    kind: str
+    url: str
+
+
+class PersonEvidence(Record):
+    """Everything known about one person: profile names, profile links, read homepages, GitHub answers."""
+
+    person_id: str
+    names: list[str]
+    profile: list[ProfileField] = []
+    pages: list[PageReading] = []
+    github_users: list[GitHubUser] = []
+
+
+class Candidate(Record):
+    """One (person, platform, handle) with its score and the evidence behind it. Negative evidence and
+    vetoes are named with a leading "-". `chosen` marks the one account of its platform shown as the person's."""
+
+    person_id: str
+    platform: str
+    handle: str
+    url: str
+    score: float
+    evidence: list[str]
+    pages: list[str]
+    chosen: bool

@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.errors import HarvestError, UpstreamDataError
+from paperharvest.history import record_data_versions, rederive_history, version_stored_notes
 from paperharvest.net import Network
 from paperharvest.settings import Settings
 from paperharvest.stages.arxiv import stage_arxiv
@@ -92,7 +93,8 @@ def run_fetch(
     stages: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """Records the run, runs the stages in order, and marks the run ok, failed or interrupted."""
+    """Records the run, runs the stages in order, and marks the run ok, failed or interrupted. Returns the
+    run's counts, with its `run_id` and the `data_version` it left."""
     with db.atomic():
         # The caller holds the lock, so a run still marked running died without recording its end.
         stale = mark_interrupted_runs(db, network.now())
@@ -109,6 +111,10 @@ def run_fetch(
     if stale:
         run.counts["earlier_runs_interrupted"] = stale
     try:
+        # A database harvested before versions were kept gets them first, so this run compares with them.
+        if seeded := version_stored_notes(db, venue, run_id):
+            rederive_history(db, venue)
+            run.counts["notes_versioned_from_earlier_runs"] = seeded
         for name in STAGES:
             if name in stages:
                 run.counts[name] = STAGES[name](run)
@@ -117,6 +123,9 @@ def run_fetch(
     except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.rollback()
+        with contextlib.suppress(sqlite3.Error):
+            # The pages stored before the failure are data too; the next run records it if this cannot.
+            run.counts["history"] = record_data_versions(db, venue, run_id)[1]
         run.counts["requests"] = network.request_counts
         outcome = "interrupted" if isinstance(exc, Interrupted | KeyboardInterrupt) else "failed"
         message = str(exc) if isinstance(exc, HarvestError | Interrupted) else f"{type(exc).__name__}: {exc}"
@@ -124,9 +133,10 @@ def run_fetch(
             # A full disk or a broken file may refuse this too; the next run marks the row interrupted.
             finish_run(db, run_id, outcome=outcome, ended_at=network.finish(), counts=run.counts, error=message)
         raise
+    data_version, run.counts["history"] = record_data_versions(db, venue, run_id)
     run.counts["requests"] = network.request_counts
     ended = network.finish()
     with db.atomic():
         finish_run(db, run_id, outcome="ok", ended_at=ended, counts=run.counts)
         mark_venue_harvested(db, venue.key, ended, run_id)
-    return run.counts
+    return {**run.counts, "run_id": run_id, "data_version": data_version}

@@ -1,6 +1,6 @@
 """`rebuild`: every normalizer run again over the stored raw payloads (notes, profiles, homepages, arXiv
-comments, code-API, Semantic Scholar and GitHub answers), with no network. With a venue, only what belongs to
-that venue's papers is rebuilt."""
+comments, code-API, Semantic Scholar and GitHub answers, about repositories and users), with no network. With
+a venue, only what belongs to that venue's papers and people is rebuilt."""
 
 from __future__ import annotations
 
@@ -12,17 +12,24 @@ from datetime import datetime
 import sqlite_utils
 
 from paperharvest.errors import NormalizeError, RejectedNote, UpstreamDataError
+from paperharvest.history import rederive_history, version_stored_notes
 from paperharvest.models import NormalizedNote
-from paperharvest.normalize.github import repository_from_github
+from paperharvest.normalize.github import github_user, repository_from_github
 from paperharvest.normalize.notes import group_by_forum
 from paperharvest.normalize.profiles import normalize_profile
-from paperharvest.normalize.socials import extract_socials
+from paperharvest.stages.accounts import decide_accounts, read_homepage
 from paperharvest.stages.code import derive_code_links
 from paperharvest.stages.notes import normalize_any
-from paperharvest.stages.profiles import profile_socials
+from paperharvest.store.github import rewrite_github_user, stored_github_users
 from paperharvest.store.links import rewrite_repository
-from paperharvest.store.people import save_homepage_socials, save_profiles
-from paperharvest.store.queries import harvested_venues, stored_homepages, stored_profiles, stored_repositories
+from paperharvest.store.people import save_profiles
+from paperharvest.store.queries import (
+    harvested_venues,
+    note_venues,
+    stored_homepages,
+    stored_profiles,
+    stored_repositories,
+)
 from paperharvest.store.save import iter_raw_notes, replace_records, save_rejected_notes
 from paperharvest.venues import VenueConfig
 
@@ -34,15 +41,20 @@ REBUILD_BATCH = 1000
 def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None = None) -> dict[str, int]:
     done: Counter[str] = Counter()
     done["notes"] = rebuild_notes(db, venues, venue_key)
+    for key in note_venues(db):
+        if key in venues and venue_key in (None, key):
+            # A database from before versions were kept gets them (dated to the venue's last run) first.
+            done["notes_versioned"] += version_stored_notes(db, venues[key])
+            done["history_runs"] += rederive_history(db, venues[key])
     with db.atomic():
         # Through the same order-independent alias rules as a fetch, Merged profiles included, so people an
         # older version wrongly joined are told apart again.
         for fetched_at, raw in stored_profiles(db, venue_key):
             records = normalize_profile(raw)
-            save_profiles(db, [(raw, records, profile_socials(records))], {}, datetime.fromisoformat(fetched_at))
+            save_profiles(db, [(raw, records)], {}, datetime.fromisoformat(fetched_at))
             done["profiles"] += 1
-        for url, final_url, html, fetched_at in stored_homepages(db, venue_key):
-            save_homepage_socials(db, url, extract_socials(html, final_url), fetched_at)
+        for url, final_url, html, _ in stored_homepages(db, venue_key):
+            read_homepage(db, url, final_url, html)
             done["homepages"] += 1
     for key, stamp in harvested_venues(db).items():
         if key in venues and venue_key in (None, key):
@@ -50,6 +62,9 @@ def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key
             done["code_links"] += derived["links"]
             done["machine_tldrs"] += derived["machine_tldrs"]
     done["repositories"] = rebuild_repositories(db, venue_key)
+    done["github_users"] = rebuild_github_users(db, venue_key)
+    # Whose accounts: always over the whole database, as a fetch decides them.
+    done.update(decide_accounts(db))
     return dict(done)
 
 
@@ -102,5 +117,20 @@ def rebuild_repositories(db: sqlite_utils.Database, venue_key: str | None = None
                 log.warning("rebuild: skipping the stored GitHub answer for %s: %s", url, exc)
                 continue
             rewrite_repository(db, url, repo)
+            done += 1
+    return done
+
+
+def rebuild_github_users(db: sqlite_utils.Database, venue_key: str | None = None) -> int:
+    """The GitHub users' columns, read again from the stored answers."""
+    done = 0
+    with db.atomic():
+        for login, payload in stored_github_users(db, venue_key):
+            try:
+                user = github_user(payload)
+            except NormalizeError as exc:
+                log.warning("rebuild: skipping the stored GitHub answer for user %s: %s", login, exc)
+                continue
+            rewrite_github_user(db, login, user)
             done += 1
     return done

@@ -7,19 +7,38 @@ import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from paperharvest.errors import ConfigError
 from paperharvest.normalize.values import content_value
 
-Status = Literal["accepted", "rejected", "withdrawn", "desk-rejected", "under-review"]
+# A rolling journal (TMLR) adds "submitted" (not yet assigned an editor or reviewers), "decision-pending" (reviews
+# in, the editor has not decided) and "retracted" (accepted, then retracted by the authors).
+Status = Literal[
+    "accepted",
+    "rejected",
+    "withdrawn",
+    "desk-rejected",
+    "under-review",
+    "submitted",
+    "decision-pending",
+    "retracted",
+]
 ListingStatus = Literal["decided", "withdrawn", "desk-rejected"]
 Presentation = Literal["oral", "talk", "spotlight", "poster"]
 # Where a venue's decision notes hang: one invitation per paper (`Paper{number}/-/Decision`), or one invitation
 # for the whole venue whose notes are matched to papers by `forum` (ICLR 2018's `-/Acceptance_Decision`).
 DecisionScope = Literal["paper", "venue"]
+# What a submission listing asks for with each note (`details=`): its direct replies (reviews, decisions, and
+# the comments on the submission itself), or its whole forum, nested comments and rebuttals included.
+ForumDetail = Literal["directReplies", "replies"]
+# What a venue lets the public see, which decides what its stored papers can stand for: "all" rejected papers
+# (ICLR), only those whose authors "opt-in" (NeurIPS), or "none" (ICML: accepted papers only). Reviews are
+# "public" for every listed paper, "accepted-only", or "none" (CoRL 2025).
+RejectedVisibility = Literal["all", "opt-in", "none"]
+ReviewVisibility = Literal["public", "accepted-only", "none"]
 
 
 class Listing(BaseModel):
@@ -34,10 +53,21 @@ class Replies(BaseModel):
     decision: str
     decision_scope: DecisionScope = "paper"
     meta_review: str | None = None
+    # A journal reviewer's recommendation, a note apart from the review (TMLR
+    # `Paper{number}/-/Official_Recommendation`): its content is kept with the same reviewer's review
+    # (reviews.assessments.official_recommendation).
+    recommendation: str | None = None
+    # The forum fetch: "replies" also stores the discussion (the comments table). Unset, as before.
+    forum: ForumDetail = "directReplies"
+    # The largest listing page for this venue: whole forums of busy venues are large (docs/venues.md has
+    # the measured bytes), and a page is held in memory while it is stored. Unset: PAPERHARVEST_PAGE_SIZE.
+    page_size: int | None = Field(default=None, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _has_number(self) -> Replies:
-        per_paper = ["review", "meta_review"] + (["decision"] if self.decision_scope == "paper" else [])
+        per_paper = ["review", "meta_review", "recommendation"] + (
+            ["decision"] if self.decision_scope == "paper" else []
+        )
         for name in per_paper:
             template = getattr(self, name)
             if template is not None and "{number}" not in template:
@@ -60,6 +90,31 @@ class Fields(BaseModel):
     # form. A rating off the scale stops the run, like an unknown decision: it means the config is wrong.
     meta_review: str | None = None
     rating_scale: tuple[int, ...] | None = Field(default=None, min_length=1)
+    # A rating given in words ("Weak Accept", CoRL's `recommendation`) and the number each word stands for,
+    # matched ignoring case and spacing; misspellings the venue's form really used are listed as written
+    # ("Boarderline"). A word not listed stops the run, like an unknown decision.
+    rating_words: dict[str, int] | None = Field(default=None, min_length=1)
+    # The submission's list of certifications (TMLR `certifications`), stored in paper_certifications.
+    certifications: str | None = None
+
+    @model_validator(mode="after")
+    def _words_fit(self) -> Fields:
+        folded: dict[str, str] = {}
+        for word, number in (self.rating_words or {}).items():
+            if (key := _fold(word)) in folded:
+                raise ValueError(f"rating_words has {folded[key]!r} and {word!r}, which differ only in case or spacing")
+            folded[key] = word
+            if self.rating_scale is not None and number not in self.rating_scale:
+                raise ValueError(f"rating_words maps {word!r} to {number}, which is not on rating_scale")
+        return self
+
+
+class Published(BaseModel):
+    """What the venue makes public (see RejectedVisibility); stored in the venues table for `stats`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rejected: RejectedVisibility = "all"
+    reviews: ReviewVisibility = "public"
 
 
 class DecisionMeaning(BaseModel):
@@ -87,6 +142,13 @@ class VenueConfig(BaseModel):
     # papers' `content.venue` strings (matched ignoring case and spacing) and the presentation they mean.
     venue_ids: dict[str, Status] = Field(default_factory=dict)
     presentation: dict[str, Presentation] = Field(default_factory=dict)
+    published: Published = Published()
+    # A decision string that [decisions] does not list: "error" (the default) stops the run, since the config is
+    # wrong or out of date. Configs derived from a v2 venue group read it as OpenReview did when it set the
+    # paper's venueid (openreview-py `tools.is_accept_decision`): "rejected" where the group names its accept
+    # options (all of them are in [decisions]), "accept-substring" where it names none (accepted when it
+    # contains "Accept", with the presentation a word of it names).
+    unlisted_decisions: Literal["error", "rejected", "accept-substring"] = "error"
 
     @model_validator(mode="after")
     def _fits_api_version(self) -> VenueConfig:
@@ -109,6 +171,10 @@ class VenueConfig(BaseModel):
             raise ValueError("replies.meta_review and fields.meta_review go together: set both or neither")
         return self
 
+    def listing_page_size(self, page_size: int) -> int:
+        """The page size to list this venue's submissions with, given the configured one."""
+        return min(page_size, self.replies.page_size or page_size)
+
     @cached_property
     def review_pattern(self) -> re.Pattern[str]:
         return _invitation_pattern(self.replies.review)
@@ -122,6 +188,14 @@ class VenueConfig(BaseModel):
         return _invitation_pattern(self.replies.meta_review) if self.replies.meta_review else None
 
     @cached_property
+    def recommendation_pattern(self) -> re.Pattern[str] | None:
+        return _invitation_pattern(self.replies.recommendation) if self.replies.recommendation else None
+
+    @cached_property
+    def rating_word_lookup(self) -> dict[str, int]:
+        return {_fold(word): number for word, number in (self.fields.rating_words or {}).items()}
+
+    @cached_property
     def presentation_lookup(self) -> dict[str, Presentation]:
         return {_fold(text): meaning for text, meaning in self.presentation.items()}
 
@@ -131,13 +205,35 @@ class VenueConfig(BaseModel):
                 return listing.status
         raise KeyError(invitation)
 
+    def decision_meaning(self, text: str) -> DecisionMeaning | None:
+        """What a decision string means: its [decisions] entry, else the unlisted_decisions rule; None: unknown."""
+        meaning = self.decisions.get(text)
+        if meaning is not None or self.unlisted_decisions == "error":
+            return meaning
+        if self.unlisted_decisions == "accept-substring" and "Accept" in text:
+            return DecisionMeaning(status="accepted", presentation=presentation_named(text))
+        return DecisionMeaning(status="rejected")
+
     def venueid_status(self, venueid: str) -> Status:
         """The status a v2 `content.venueid` means; KeyError when the config does not know it."""
         return self.venue_ids[venueid]
 
+    def rating_of_word(self, word: str) -> int | None:
+        """The number a rating word stands for ("weak  accept" = "Weak Accept"), or None when not configured."""
+        return self.rating_word_lookup.get(_fold(word))
+
     def presentation_of(self, venue_text: str) -> Presentation | None:
         """The presentation a `content.venue` string names ("ICLR 2024 Oral" = "iclr 2024 oral"), or None."""
         return self.presentation_lookup.get(_fold(venue_text))
+
+
+_PRESENTATION_WORD = re.compile(r"\b(oral|talk|spotlight|poster)\b", re.IGNORECASE)
+
+
+def presentation_named(text: str) -> Presentation | None:
+    """The presentation a decision or venue string names by its word ("Accept (Oral)", "NeurIPS 2024 poster")."""
+    match = _PRESENTATION_WORD.search(text)
+    return cast(Presentation, match.group(1).lower()) if match else None
 
 
 def _fold(text: str) -> str:
@@ -197,6 +293,9 @@ def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[s
         "rejected_venue_id": "rejected",
         "withdrawn_venue_id": "withdrawn",
         "desk_rejected_venue_id": "desk-rejected",
+        # A journal's group (openreview-py journal/group.py) names these two instead of submission_venue_id.
+        "under_review_venue_id": "under-review",
+        "decision_pending_venue_id": "decision-pending",
     }
     for key, status in venueid_keys.items():
         venueid = stated(key)

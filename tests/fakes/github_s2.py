@@ -1,10 +1,13 @@
-"""Fakes of two optional APIs of the code stage on 127.0.0.1: GitHub's REST API (repository metadata) and
-Semantic Scholar's Graph API (paper batches with model-written TL;DRs).
+"""Fakes of two optional APIs of the code stage on 127.0.0.1: GitHub's REST API (repository metadata and
+users) and Semantic Scholar's Graph API (paper batches with model-written TL;DRs).
 
 FakeGitHub:
 - `GET /repos/{owner}/{repo}` answers the repository (names case-insensitive, as on GitHub) in GitHub's
   shape (`repo_payload`), with `ETag`, and 304 with no body to a matching `If-None-Match`; 404
   `{"message": "Not Found", ...}` for a repository it does not hold (deleted, private, never there).
+- `GET /users/{login}` answers the user or organisation (logins case-insensitive) in GitHub's shape
+  (`user_payload`: `blog` is "" when unset, `name` and `twitter_username` null), with `ETag` and 304 as
+  above; 404 `{"message": "Not Found", ...}` for a login it does not hold (renamed, deleted, never there).
 - a renamed repository answers 301 with `Location: /repositories/{id}`, which answers the repository under
   its new name, as GitHub does.
 - every answer has the `x-ratelimit-*` headers. Each request (not a 304) uses one of `rate_limit` requests;
@@ -55,6 +58,7 @@ __all__ = [
     "s2_paper",
     "s2_rate_limited",
     "server_error",
+    "user_payload",
 ]
 
 S2_BATCH_PATH = "/graph/v1/paper/batch"
@@ -66,8 +70,8 @@ GITHUB_DOCS = "https://docs.github.com/rest"
 
 @dataclass
 class ApiRequest:
-    """One request as a fake saw it. `subject` is what it is about: the repository (`owner/repo` as asked)
-    for GitHub, None for anything else; `ids` the ids of an S2 batch."""
+    """One request as a fake saw it. `subject` is what it is about: for GitHub the repository (`owner/repo`
+    as asked) or the user (`login` as asked), None for anything else; `ids` the ids of an S2 batch."""
 
     method: str
     path: str
@@ -240,6 +244,51 @@ def repo_payload(
     return payload
 
 
+def user_payload(
+    login: str, user_id: int = 1, base_url: str = "https://api.github.com", **fields: Any
+) -> dict[str, Any]:
+    """A user as GitHub's `GET /users/{login}` answers an authenticated request (every field of a public
+    user); `fields` override (`type="Organization"` for an organisation)."""
+    url = f"{base_url}/users/{login}"
+    payload: dict[str, Any] = {
+        "login": login,
+        "id": 5000 + user_id,
+        "node_id": f"MDQ6VXNlcj{5000 + user_id}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{5000 + user_id}?v=4",
+        "gravatar_id": "",
+        "url": url,
+        "html_url": f"https://github.com/{login}",
+        "followers_url": f"{url}/followers",
+        "following_url": f"{url}/following{{/other_user}}",
+        "gists_url": f"{url}/gists{{/gist_id}}",
+        "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{url}/subscriptions",
+        "organizations_url": f"{url}/orgs",
+        "repos_url": f"{url}/repos",
+        "events_url": f"{url}/events{{/privacy}}",
+        "received_events_url": f"{url}/received_events",
+        "type": "User",
+        "user_view_type": "public",
+        "site_admin": False,
+        "name": None,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": None,
+        "hireable": None,
+        "bio": None,
+        "twitter_username": None,
+        "public_repos": 3 * user_id,
+        "public_gists": 0,
+        "followers": 7 * user_id,
+        "following": user_id,
+        "created_at": "2016-03-02T12:00:00Z",
+        "updated_at": "2025-04-20T09:30:00Z",
+    }
+    payload.update(fields)
+    return payload
+
+
 class _Handler(FakeHandler):
     server_version = "github.com"
     sys_version = ""
@@ -247,7 +296,8 @@ class _Handler(FakeHandler):
 
 
 class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
-    """GitHub's REST API on 127.0.0.1:<free port>, serving `repos` (`owner/repo` -> fields for repo_payload).
+    """GitHub's REST API on 127.0.0.1:<free port>, serving `repos` (`owner/repo` -> fields for repo_payload)
+    and `users` (`login` -> fields for user_payload).
 
     `renamed` maps an old `owner/repo` to the `owner/repo` it now answers as (it must be in `repos`).
     """
@@ -263,9 +313,11 @@ class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
         rate_limit: int = 5000,
         limit_status: int = 403,
         renamed: Mapping[str, str] | None = None,
+        users: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.repos = {name: json.loads(json.dumps(dict(fields))) for name, fields in (repos or {}).items()}
+        self.users = {login: json.loads(json.dumps(dict(fields))) for login, fields in (users or {}).items()}
         self.ids = {name.lower(): index for index, name in enumerate(sorted(self.repos), 1)}
         self.renamed = {old.lower(): new for old, new in (renamed or {}).items()}
         self.token = token
@@ -280,8 +332,19 @@ class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
     # ---- test helpers ------------------------------------------------------------------------------
 
     def count(self, subject: str | None = None) -> int:
-        """Requests seen about one repository (None: all requests)."""
+        """Requests seen about one repository or user (None: all requests)."""
         return self._count(lambda r: subject is None or (r.subject or "").lower() == subject.lower())
+
+    @property
+    def user_requests(self) -> list[ApiRequest]:
+        """The requests about users, in order."""
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith("/users/")]
+
+    def user(self, login: str) -> dict[str, Any]:
+        """What the fake answers for `login` (as held in `users`)."""
+        name = next(n for n in self.users if n.lower() == login.lower())
+        return user_payload(name, sorted(self.users).index(name) + 1, self.url, **self.users[name])
 
     def payload(self, full_name: str) -> dict[str, Any]:
         """What the fake answers for `full_name` (as held in `repos`)."""
@@ -297,6 +360,8 @@ class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
         subject = None
         if len(parts) == 3 and parts[0] == "repos":
             subject = f"{parts[1]}/{parts[2]}"
+        elif len(parts) == 2 and parts[0] == "users" and parts[1]:
+            subject = parts[1]
         elif len(parts) == 2 and parts[0] == "repositories":
             subject = next((n for n, i in self.ids.items() if str(i) == parts[1]), f"#{parts[1]}")
         request = ApiRequest(handler.command, path, query, lowered_headers(handler), subject)
@@ -326,7 +391,7 @@ class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
                     "status": str(self.limit_status),
                 }
                 return _json(self.limit_status, body, self._limits())
-            answer = self._repository(request)
+            answer = self._user(request) if request.path.startswith("/users/") else self._repository(request)
             # A 304 to a conditional request costs nothing (GitHub's documented rule).
             if answer.status != 304:
                 self.remaining -= 1
@@ -343,11 +408,23 @@ class FakeGitHub(FaultyServer[ApiRequest, ApiFault]):
         if subject not in self.ids:
             body = {"message": "Not Found", "documentation_url": f"{GITHUB_DOCS}/repos/repos#get-a-repository"}
             return _json(404, {**body, "status": "404"})
-        text = _json_body(self.payload(subject)).encode("utf-8")
-        etag = f'W/"{hashlib.sha256(text).hexdigest()}"'
-        if request.headers.get("if-none-match") == etag:
-            return Answer(304, b"", JSON_CONTENT_TYPE, {"ETag": etag})
-        return Answer(200, text, JSON_CONTENT_TYPE, {"ETag": etag})
+        return _conditional(request, self.payload(subject))
+
+    def _user(self, request: ApiRequest) -> Answer:
+        login = (request.subject or "").lower()
+        if login not in {n.lower() for n in self.users}:
+            body = {"message": "Not Found", "documentation_url": f"{GITHUB_DOCS}/users/users#get-a-user"}
+            return _json(404, {**body, "status": "404"})
+        return _conditional(request, self.user(login))
+
+
+def _conditional(request: ApiRequest, payload: dict[str, Any]) -> Answer:
+    """200 with the payload and its ETag, or 304 with no body to a matching `If-None-Match`."""
+    text = _json_body(payload).encode("utf-8")
+    etag = f'W/"{hashlib.sha256(text).hexdigest()}"'
+    if request.headers.get("if-none-match") == etag:
+        return Answer(304, b"", JSON_CONTENT_TYPE, {"ETag": etag})
+    return Answer(200, text, JSON_CONTENT_TYPE, {"ETag": etag})
 
 
 # ---- Semantic Scholar -----------------------------------------------------------------------------------------

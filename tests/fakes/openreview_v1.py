@@ -270,7 +270,10 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
     """OpenReview API v1 on 127.0.0.1:<free port>, serving the given notes.
 
     `notes_by_invitation` maps a submission invitation to full note dicts; a note's replies may sit under
-    `details.directReplies` and are then also served as notes of their own (by forum or invitation).
+    `details.directReplies`, or its whole forum (nested comments included, each reply naming its parent in
+    `replyto`) under `details.replies`, and are then also served as notes of their own (by forum or
+    invitation). `details=replies` answers with the whole forum, `details=directReplies` with the replies
+    whose `replyto` is the note, as the real API does, v1 and v2 alike.
     `profiles` are raw profile dicts, served as given: a profile answers to its id and to every
     `names[].username`, and an e-mail search finds it by `content.emailsConfirmed` or an unmasked
     `content.preferredEmail` (case-insensitively), answering with a copy that names the matched address in a
@@ -290,13 +293,16 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         profiles: list[dict[str, Any]] | None = None,
         v2_groups: list[dict[str, Any]] | None = None,
         accounts: dict[str, dict[str, Any]] | None = None,
+        venue_list: list[str] | None = None,
     ) -> None:
         """`v2_groups` are API v2 venue groups (with `domain`) to serve as they are; v2 notes (with an
         `invitations` list) may then sit in `notes_by_invitation` under any key: they are listed under each
-        of their invitations, and their `details.replies` answer both `replies` and `directReplies`. As on
+        of their invitations. As on
         API v2, a listing of v2 notes holds a `count` only when asked with `count=true`.
 
-        `accounts` maps a login name to the `user` its login answers with (see `account`)."""
+        `accounts` maps a login name to the `user` its login answers with (see `account`).
+
+        The `venues` group lists `venue_list`, by default every venue served (v2 groups and v1 venues)."""
         super().__init__()
         if guest_gate not in (None, "json", "html"):
             raise ValueError(f"guest_gate must be None, 'json' or 'html', not {guest_gate!r}")
@@ -308,6 +314,7 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         self._count_offsets: dict[str, int] = {}
         self._served_instead: dict[str, dict[str, str]] = {}
         self._v2_groups = {group["id"]: group for group in v2_groups or []}
+        self._venue_list = venue_list
         self._index(notes_by_invitation)
         self._index_profiles(profiles or [])
 
@@ -318,20 +325,25 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
         self._by_invitation: dict[str, list[dict[str, Any]]] = {}
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_forum: dict[str, list[dict[str, Any]]] = {}
+        # note id -> its direct replies, and its whole forum (every reply, comments on comments included).
         self._replies: dict[str, list[dict[str, Any]]] = {}
+        self._forums: dict[str, list[dict[str, Any]]] = {}
         self._all: list[dict[str, Any]] = []
         for invitation, notes in notes_by_invitation.items():
             for note in notes:
                 details = note.get("details") if isinstance(note.get("details"), dict) else {}
-                if isinstance(note.get("invitations"), list):
-                    for each in note["invitations"]:
-                        self._add(each, note)
-                    replies = [r for r in details.get("replies") or [] if r.get("replyto") == note["id"]]
+                for each in note["invitations"] if isinstance(note.get("invitations"), list) else [invitation]:
+                    self._add(each, note)
+                # A note given with `details.replies` holds its whole forum; one given with directReplies only
+                # has no deeper replies, so its forum is its direct replies, served as given.
+                if details.get("replies") is not None:
+                    forum = list(details["replies"])
+                    direct = [r for r in forum if r.get("replyto") == note["id"]]
                 else:
-                    self._add(invitation, note)
-                    replies = list(details.get("directReplies") or [])
-                self._replies[note["id"]] = replies
-                for reply in replies:
+                    forum = direct = list(details.get("directReplies") or [])
+                self._forums[note["id"]] = forum
+                self._replies[note["id"]] = direct
+                for reply in forum:
                     for each in reply.get("invitations") or [reply.get("invitation", "")]:
                         self._add(each, reply)
         venues = {inv.split("/-/")[0] for inv in self._by_invitation if "/-/" in inv}
@@ -450,6 +462,11 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
             return _error(400, "ValidationError", "id is required")
         if group_id in self._v2_groups:
             return _json_answer(200, {"groups": [self._v2_groups[group_id]]})
+        if group_id == "venues":
+            # openreview-py adds each venue it sets up to this group's members, on v1 and v2 alike.
+            members = self._venue_list if self._venue_list is not None else sorted({*self._v2_groups, *self._groups})
+            venues = {"id": "venues", "members": members, "readers": ["everyone"], "writers": [], "signatures": []}
+            return _json_answer(200, {"groups": [venues]})
         if group_id not in self._groups:
             return _error(404, "NotFoundError", f"Group Not Found: {group_id}")
         # A v1 venue group: no `domain` field, which is how a client tells v1 from v2.
@@ -572,9 +589,9 @@ class FakeOpenReview(FaultyServer[Request, Fault]):
             if "directReplies" in wanted:
                 details["directReplies"] = replies
             if "replies" in wanted:
-                details["replies"] = replies
+                details["replies"] = self._forums.get(note["id"], [])
             if "replyCount" in wanted:
-                details["replyCount"] = len(replies)
+                details["replyCount"] = len(self._forums.get(note["id"], []))
             out["details"] = details
         return out
 

@@ -1,5 +1,6 @@
-"""GitHub: which names are accounts (for code links and socials alike), and repository metadata: a
-`GET /repos/{owner}/{repo}` answer in, a Repository record out.
+"""GitHub: which names are accounts (for code links and socials alike); repository metadata (a
+`GET /repos/{owner}/{repo}` answer in, a Repository record out) and users (a `GET /users/{login}` answer in,
+a GitHubUser out).
 
 Pure: the raw answer is stored as sent, and `rebuild` runs this again over it.
 """
@@ -9,16 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from paperharvest.errors import NormalizeError
-from paperharvest.models import Repository
+from paperharvest.models import GitHubUser, Repository
 
-__all__ = ["GITHUB_RESERVED", "is_github_user", "repository_from_github", "repository_path"]
+__all__ = ["GITHUB_RESERVED", "github_user", "is_github_user", "repository_from_github", "repository_path"]
 
 # Letters, digits and hyphens, at most 39; the underscore is an Enterprise Managed User's (`name_corp`).
 _GITHUB_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
+# X's handles: letters, digits and underscores, at most 15.
+_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+# A public host name: dot-separated labels ending in a non-numeric top-level one (no bare IPs or intranet names).
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]|xn--[a-z0-9-]+)")
+_KINDS: dict[str, Literal["user", "organization"]] = {"User": "user", "Organization": "organization"}
 # First path segments that are GitHub's own pages, never an account.
 GITHUB_RESERVED = frozenset(
     {
@@ -93,4 +99,52 @@ def repository_from_github(payload: Mapping[str, Any]) -> Repository:
         pushed_at=_time(payload.get("pushed_at")),
         default_branch=_text(payload.get("default_branch")),
         description=_text(payload.get("description")),
+    )
+
+
+def _blog(value: Any) -> str | None:
+    """The profile's website field as a canonical URL: GitHub keeps whatever was typed, most often a bare
+    host (`cruiz.github.io`), which gets `https://`; scheme and host lower-cased, credentials and fragment
+    dropped. Anything else (an e-mail address, a sentence, another scheme) is None."""
+    text = _text(value)
+    if text is None or any(c.isspace() for c in text):
+        return None
+    if "://" not in text:
+        text = "https://" + text.removeprefix("//")
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".").encode("idna").decode("ascii")
+        port = parts.port
+    except (ValueError, UnicodeError):
+        return None
+    if parts.scheme.lower() not in ("http", "https") or "@" in parts.netloc or not _HOST.fullmatch(host):
+        return None
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def _twitter(value: Any) -> str | None:
+    text = _text(value)
+    handle = text.removeprefix("@") if text else None
+    return handle if handle and _X_HANDLE.fullmatch(handle) else None
+
+
+def github_user(payload: Mapping[str, Any]) -> GitHubUser:
+    """The fields we keep of a user answer. A payload without a valid `login`, or whose `type` is neither
+    `User` nor `Organization`, is not an account we asked about: NormalizeError."""
+    if not isinstance(payload, Mapping):
+        raise NormalizeError("a GitHub user answer that is not a JSON object")
+    login = payload.get("login")
+    if not isinstance(login, str) or not _GITHUB_USER.fullmatch(login):
+        raise NormalizeError(f"a GitHub user answer without a valid login: {login!r}")
+    type_ = payload.get("type")
+    kind = _KINDS.get(type_) if isinstance(type_, str) else None
+    if kind is None:
+        raise NormalizeError(f"GitHub user {login} has type {type_!r}, not User or Organization")
+    return GitHubUser(
+        login=login,
+        name=_text(payload.get("name")),
+        blog=_blog(payload.get("blog")),
+        twitter_username=_twitter(payload.get("twitter_username")),
+        kind=kind,
     )

@@ -1,4 +1,5 @@
-"""OpenReview API v1 submission notes (with their direct replies) -> Paper, Review, Decision records.
+"""OpenReview API v1 submission notes (with their direct replies or whole forum) -> Paper, Review, Decision and
+Comment records.
 
 The reply sorting, review, decision and author helpers here are shared with the API v2 normalizer
 (`notes_v2`), which unwraps v2's `{"value": ...}` content first and then reads it the same way.
@@ -13,24 +14,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
-from paperharvest.models import Author, Decision, NormalizedNote, Paper, PaperAuthor, Review
-from paperharvest.normalize.values import read_int, reject_lone_surrogates, show
+from paperharvest.models import Author, Certification, Comment, Decision, NormalizedNote, Paper, PaperAuthor, Review
+from paperharvest.normalize.comments import comment_kind, normalize_comment
+
+# clean_text and ms_to_datetime moved to values (comments need them, and notes imports comments); other
+# modules still import them from here, hence the explicit re-exports.
+from paperharvest.normalize.values import clean_text as clean_text
+from paperharvest.normalize.values import ms_to_datetime as ms_to_datetime
+from paperharvest.normalize.values import read_int, read_text, read_text_list, reject_lone_surrogates, show
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
 
 _SCORE = re.compile(r"\s*(-?\d+)\s*(?::\s*(.*))?\Z", re.DOTALL)
 # Review keys that are not "assessments" (free-form extra fields we keep as a JSON object).
 _REVIEW_CORE_KEYS = {"title", "review"}
-
-
-def ms_to_datetime(value: Any, what: str = "a timestamp") -> datetime | None:
-    """OpenReview times are milliseconds since the epoch, UTC; a numeric string is read as its number."""
-    millis = value if isinstance(value, float) else read_int(value, what)
-    if millis is None:
-        return None
-    try:
-        return datetime.fromtimestamp(millis / 1000, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise RejectedNote("bad_time", f"{what} is not a time: {show(value)}") from None
 
 
 def parse_score(value: Any, what: str = "score") -> tuple[int | None, str | None]:
@@ -44,23 +40,6 @@ def parse_score(value: Any, what: str = "score") -> tuple[int | None, str | None
     except RejectedNote as exc:
         raise RejectedNote("bad_score", str(exc)) from None
     raise RejectedNote("bad_score", f"cannot read a {what} from {show(value)}")
-
-
-def clean_text(value: Any) -> str | None:
-    """Trimmed text, or None when absent or blank."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        value = str(value)
-    value = value.strip()
-    return value or None
-
-
-def read_text(value: Any, what: str) -> str | None:
-    """A text field of a note, as clean_text reads it; anything but a string (or null) is rejected."""
-    if value is None or isinstance(value, str):
-        return clean_text(value)
-    raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not text: {show(value)}")
 
 
 def absolute_url(site_url: str, value: Any) -> str | None:
@@ -132,6 +111,34 @@ def reply_list(value: Any, what: str) -> list[Mapping[str, Any]]:
     return value
 
 
+@dataclass(frozen=True)
+class ForumReplies:
+    """A note's replies; `whole` when they are its whole forum (`details.replies`), not only direct replies."""
+
+    replies: list[Mapping[str, Any]]
+    whole: bool
+
+
+def forum_replies(details: Any, forum_id: str) -> ForumReplies:
+    """A note's replies, from `details.replies` (the whole forum) and `details.directReplies`, each once.
+
+    Reviews, decisions and meta-reviews reply to the submission itself (in both real example forums every
+    one has `replyto` = the forum), so either detail gives the same records; `replies` adds the comments.
+    """
+    if details is None:
+        return ForumReplies([], whole=False)
+    if not isinstance(details, Mapping):
+        raise RejectedNote("bad_type", f"paper {forum_id}: details is not an object")
+    seen: set[str] = set()
+    out: list[Mapping[str, Any]] = []
+    for key in ("directReplies", "replies"):
+        for reply in reply_list(details.get(key), f"paper {forum_id}: {key}"):
+            if reply["id"] not in seen:
+                seen.add(reply["id"])
+                out.append(reply)
+    return ForumReplies(out, whole=isinstance(details.get("replies"), list))
+
+
 def group_by_forum(notes: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     """Notes of a venue-wide invitation (ICLR 2018's Acceptance_Decision) keyed by the paper they belong to."""
     grouped: dict[str, list[Mapping[str, Any]]] = {}
@@ -142,24 +149,30 @@ def group_by_forum(notes: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping
 
 @dataclass
 class SortedReplies:
-    """A forum's replies that become records; everything else (comments, withdrawals...) is left out."""
+    """A forum's replies that become records; everything else (withdrawals, ethics reviews...) is left out."""
 
     reviews: list[Review] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     meta_reviews: list[Mapping[str, Any]] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    recommendations: list[Mapping[str, Any]] = field(default_factory=list)
 
 
-def sort_replies(replies: Iterable[Mapping[str, Any]], forum_id: str, venue: VenueConfig) -> SortedReplies:
-    """Reviews, decisions and meta-reviews among live replies whose content is plain (v2 content unwrapped)."""
+def sort_replies(
+    replies: Iterable[Mapping[str, Any]], forum_id: str, venue: VenueConfig, *, comments: bool = False
+) -> SortedReplies:
+    """Reviews, decisions and meta-reviews among live replies whose content is plain (v2 content unwrapped),
+    and with `comments` (the replies are the whole forum) the comments too."""
     found = SortedReplies()
     meta_pattern = venue.meta_review_pattern
+    recommendation_pattern = venue.recommendation_pattern
     for reply in replies:
         if not live(reply):
             continue
         invitations = reply_invitations(reply, forum_id)
         is_record = any(
             pattern is not None and any(pattern.match(i) for i in invitations)
-            for pattern in (venue.review_pattern, venue.decision_pattern, meta_pattern)
+            for pattern in (venue.review_pattern, venue.decision_pattern, meta_pattern, recommendation_pattern)
         )
         if is_record and not isinstance(reply.get("content"), Mapping):
             raise RejectedNote("not_an_object", f"reply {reply['id']} of paper {forum_id}: content is not an object")
@@ -169,7 +182,48 @@ def sort_replies(replies: Iterable[Mapping[str, Any]], forum_id: str, venue: Ven
             found.decisions.append(normalize_decision(reply, forum_id, venue))
         elif meta_pattern is not None and any(meta_pattern.match(i) for i in invitations):
             found.meta_reviews.append(reply)
+        elif recommendation_pattern is not None and any(recommendation_pattern.match(i) for i in invitations):
+            found.recommendations.append(reply)
+        elif comments and (named := comment_kind(invitations)) is not None:
+            found.comments.append(normalize_comment(reply, forum_id, venue, *named))
+    found.reviews = with_recommendations(found.reviews, found.recommendations, forum_id)
     return found
+
+
+def with_recommendations(
+    reviews: list[Review], recommendations: Iterable[Mapping[str, Any]], forum_id: str
+) -> list[Review]:
+    """A journal reviewer's recommendation (its own note) kept with that reviewer's review, under
+    `assessments.official_recommendation`. A recommendation whose reviewer wrote no review becomes a review
+    of its own (no text, no rating), so none is lost; the latest one counts if a reviewer re-posts."""
+    by_reviewer = {review.reviewer: index for index, review in enumerate(reviews)}
+    out = list(reviews)
+    for reply in sorted(recommendations, key=_latest_time):
+        where = f"recommendation {reply['id']} of paper {forum_id}"
+        reviewer = _reviewer(reply.get("signatures"), where)
+        content = dict(reply["content"])
+        if reviewer in by_reviewer:
+            review = out[by_reviewer[reviewer]]
+            assessments = {**review.assessments, "official_recommendation": content}
+            out[by_reviewer[reviewer]] = review.model_copy(update={"assessments": assessments})
+            continue
+        by_reviewer[reviewer] = len(out)
+        out.append(
+            Review(
+                review_id=reply["id"],
+                forum_id=forum_id,
+                reviewer=reviewer,
+                rating=None,
+                rating_label=None,
+                confidence=None,
+                title=read_text(content.get("title"), f"{where}: title"),
+                text=None,
+                assessments={"official_recommendation": content},
+                created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
+                modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
+            )
+        )
+    return out
 
 
 def _latest_time(note: Mapping[str, Any]) -> int:
@@ -198,7 +252,7 @@ def decision_meaning(venue: VenueConfig, decision: Decision | None, forum_id: st
     """What a decision string means in this venue; an unknown string is an error, never a guess."""
     if decision is None:
         return None
-    meaning = venue.decisions.get(decision.decision)
+    meaning = venue.decision_meaning(decision.decision)
     if meaning is None:
         known = ", ".join(repr(d) for d in venue.decisions)
         raise VenueConfigGap(
@@ -229,12 +283,30 @@ def normalize_authors(forum_id: str, names: Any, ids: Any) -> tuple[list[PaperAu
     return paper_authors, list(authors.values())
 
 
+def read_rating(value: Any, venue: VenueConfig, where: str) -> tuple[int | None, str | None]:
+    """A review's rating and its label: `"6: Weak Accept"` and `6` as parse_score reads them, and, where the
+    config lists rating words, a word alone (`"Weak Accept"`) as the number the config gives it."""
+    words = venue.fields.rating_words
+    if words is None or not isinstance(value, str) or not value.strip() or _SCORE.match(value):
+        return parse_score(value, f"{where}: rating")
+    word = " ".join(value.split())
+    number = venue.rating_of_word(word)
+    if number is None:
+        known = ", ".join(repr(w) for w in words)
+        raise VenueConfigGap(
+            "rating",
+            word,
+            f"{where}: rating {word!r} is not in the {venue.key} config's fields.rating_words (known: {known})",
+        )
+    return number, word
+
+
 def normalize_review(reply: Mapping[str, Any], forum_id: str, venue: VenueConfig) -> Review:
     """A review reply (an object with a string id and an object content: see reply_list, sort_replies)."""
     content = reply["content"]
     fields = venue.fields
     where = f"review {reply['id']} of paper {forum_id}"
-    rating, rating_label = parse_score(content.get(fields.rating), f"{where}: rating")
+    rating, rating_label = read_rating(content.get(fields.rating), venue, where)
     confidence = parse_score(content.get(fields.confidence), f"{where}: confidence")[0] if fields.confidence else None
     scale = fields.rating_scale
     if scale is not None and rating is not None and rating not in scale:
@@ -368,8 +440,16 @@ def assemble_note(
     paper = paper_record(
         raw, content, venue, invitation=invitation, status=status, presentation=presentation, decision=decision
     )
+    key = venue.fields.certifications
+    certifications = read_text_list(content.get(key), f"paper {forum_id}: {key}") if key else []
     return NormalizedNote(
-        paper=paper, paper_authors=paper_authors, authors=authors, reviews=found.reviews, decision=decision
+        paper=paper,
+        paper_authors=paper_authors,
+        authors=authors,
+        reviews=found.reviews,
+        decision=decision,
+        comments=found.comments,
+        certifications=[Certification(forum_id=forum_id, certification=c) for c in certifications],
     )
 
 
@@ -378,7 +458,7 @@ def normalize_note(
     venue: VenueConfig,
     decisions_by_forum: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> NormalizedNote:
-    """One v1 submission note, fetched with details=directReplies, as records.
+    """One v1 submission note, fetched with details=directReplies or details=replies, as records.
 
     `decisions_by_forum` holds decision notes fetched apart from the submission, keyed by forum
     (`group_by_forum`). Venues whose decisions are venue-wide (`replies.decision_scope = "venue"`, ICLR
@@ -391,10 +471,8 @@ def normalize_note(
     invitation = raw.get("invitation")
     if not isinstance(invitation, str):
         raise RejectedNote("not_listed", f"paper {forum_id}: its invitation is not a name: {show(invitation)}")
-    details = raw.get("details")
-    if details is not None and not isinstance(details, Mapping):
-        raise RejectedNote("bad_type", f"paper {forum_id}: details is not an object")
-    replies = list(reply_list((details or {}).get("directReplies"), f"paper {forum_id}: directReplies"))
+    forum = forum_replies(raw.get("details"), forum_id)
+    replies = list(forum.replies)
     if decisions_by_forum is None and venue.replies.decision_scope == "venue":
         # Without them every paper would read as under review: a silent, complete loss of the decisions.
         raise NormalizeError(
@@ -408,7 +486,7 @@ def normalize_note(
         # Fetched apart from the note, so not yet checked with it.
         reject_lone_surrogates(venue_wide, f"paper {forum_id}: venue-wide decisions")
         replies += [d for d in venue_wide if d["id"] not in seen]
-    found = sort_replies(replies, forum_id, venue)
+    found = sort_replies(replies, forum_id, venue, comments=forum.whole)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, invitation, decision_meaning(venue, decision, forum_id), forum_id)
     return assemble_note(raw, content, venue, invitation, found, decision, status, presentation)

@@ -7,7 +7,7 @@ than the listing it came from. So content is unwrapped here and the v1 helpers d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
@@ -16,13 +16,12 @@ from paperharvest.normalize.notes import (
     assemble_note,
     decision_meaning,
     final_decision,
+    forum_replies,
     note_parts,
     paper_title,
-    read_text,
-    reply_list,
     sort_replies,
 )
-from paperharvest.normalize.values import show, unwrap_content
+from paperharvest.normalize.values import read_text, show, unwrap_content
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
 
 
@@ -30,26 +29,6 @@ def _unwrapped(note: Mapping[str, Any]) -> dict[str, Any]:
     # A content that is not an object stays as it is, for sort_replies to reject if the reply is a record.
     content = note.get("content")
     return {**note, "content": unwrap_content(content)} if isinstance(content, Mapping) else dict(note)
-
-
-def _replies(details: Any, forum_id: str) -> Iterable[Mapping[str, Any]]:
-    """A forum's replies, from `details.directReplies` or `details.replies` (or both), each once.
-
-    Reviews, decisions and meta-reviews reply to the submission itself, so either detail holds them;
-    `replies` adds the comments on comments, which are skipped anyway.
-    """
-    if details is None:
-        return []
-    if not isinstance(details, Mapping):
-        raise RejectedNote("bad_type", f"paper {forum_id}: details is not an object")
-    seen: set[str] = set()
-    out: list[Mapping[str, Any]] = []
-    for key in ("directReplies", "replies"):
-        for reply in reply_list(details.get(key), f"paper {forum_id}: {key}"):
-            if reply["id"] not in seen:
-                seen.add(reply["id"])
-                out.append(reply)
-    return out
 
 
 def _status(
@@ -117,7 +96,8 @@ def normalize_note_v2(raw: Mapping[str, Any], venue: VenueConfig) -> NormalizedN
     paper_title(content, forum_id)
     invitation = _listing(venue, raw, forum_id)
 
-    found = sort_replies((_unwrapped(reply) for reply in _replies(raw.get("details"), forum_id)), forum_id, venue)
+    forum = forum_replies(raw.get("details"), forum_id)
+    found = sort_replies((_unwrapped(reply) for reply in forum.replies), forum_id, venue, comments=forum.whole)
     decision = final_decision(found, venue)
     status, presentation = _status(venue, content, decision_meaning(venue, decision, forum_id), forum_id)
     return assemble_note(raw, content, venue, invitation, found, decision, status, presentation)

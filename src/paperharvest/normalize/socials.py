@@ -21,20 +21,23 @@ from bs4.element import NavigableString, Tag
 
 from paperharvest.models import SocialLink
 from paperharvest.normalize.github import is_github_user
+from paperharvest.normalize.links import canonical_code_url
 
 Evidence = Literal["link", "rel-me", "text"]
 
 # rel="me" is the page saying "this account is me"; a plain link may be anyone's; a text mention is weakest.
 _EVIDENCE_STRENGTH: dict[str, int] = {"text": 0, "link": 1, "rel-me": 2}
-# Scholar ids are case-sensitive; every other platform's handle compares case-insensitively.
-_CASE_SENSITIVE_PLATFORMS = frozenset({"scholar"})
+# Scholar, DBLP and YouTube channel ids are case-sensitive (YouTube's handles and names are folded to lower case
+# when read); every other platform's handle compares case-insensitively.
+CASE_SENSITIVE_PLATFORMS = frozenset({"scholar", "dblp", "youtube"})
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # Authors often write `href="twitter.com/jdoe"`: a browser reads that as a relative path, the author meant
 # the account. Only hosts we recognise get this reading, so ordinary relative links stay relative.
 _BARE_SOCIAL_HOST = re.compile(
     r"(?:[a-z0-9-]+\.)*(?:twitter\.com|x\.com|github\.com|gitlab\.com|linkedin\.com|bsky\.app|orcid\.org"
-    r"|scholar\.google(?:\.[a-z]{2,3}){1,2})(?:[/?#]|\Z)",
+    r"|scholar\.google(?:\.[a-z]{2,3}){1,2}|semanticscholar\.org|dblp\.org|dblp\.uni-trier\.de|threads\.(?:net|com)"
+    r"|huggingface\.co|hf\.co|youtube\.com)(?:[/?#]|\Z)",
     re.IGNORECASE,
 )
 _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -49,6 +52,8 @@ _X_RESERVED = frozenset(
         "signup", "tos", "who_to_follow", "widgets",
     }
 )  # fmt: skip
+# Tabs of a profile: the same account. A post (`/<handle>/status/<id>`) may quote anyone, so it is not.
+_X_PROFILE_TABS = frozenset({"with_replies", "media", "highlights", "articles"})
 
 _GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 
@@ -70,6 +75,35 @@ _SCHOLAR_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 
 _ORCID_HOSTS = frozenset({"orcid.org", "www.orcid.org"})
 _ORCID_ID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dXx]")
+
+_SEMANTIC_SCHOLAR_HOSTS = frozenset({"semanticscholar.org", "www.semanticscholar.org"})
+_SEMANTIC_SCHOLAR_ID = re.compile(r"[0-9]{1,15}")
+
+_DBLP_HOSTS = frozenset({"dblp.org", "www.dblp.org", "dblp.uni-trier.de", "dblp.dagstuhl.de"})
+# A person's persistent id: a number or a letter, then a number or a name, `-<n>` for namesakes
+# (`23/4567`, `116/1234-2`, `h/GeoffreyEHinton`).
+_DBLP_PID = re.compile(r"(?:[0-9]{1,4}|[a-z])/[A-Za-z0-9_]+(?:-[0-9]+)?")
+# Before pids, a person was `<last>:<first>` under a directory named by the last name's initial; dblp still
+# redirects these, so the key alone names the person (`Rao:Nikhil`, `Hinton:Geoffrey_E=`).
+_DBLP_NAME_KEY = re.compile(r"[A-Za-z0-9_.'=-]+:[A-Za-z0-9_.'=-]*")
+_DBLP_INITIAL = re.compile(r"[a-z0-9=]")
+# /pers/hd/... shows the person as HTML; the other views are the same person as BibTeX or XML.
+_DBLP_VIEWS = frozenset({"hd", "hb", "hx", "hy", "xx", "xk"})
+
+_THREADS_HOSTS = frozenset(f"{sub}{domain}" for sub in ("", "www.") for domain in ("threads.net", "threads.com"))
+# Threads accounts are Instagram accounts: lower-case letters, digits, `.` and `_`, at most 30.
+_THREADS_USER = re.compile(r"[a-z0-9._]{1,30}")
+
+_HUGGINGFACE_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})
+
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com"})
+_YOUTUBE_HANDLE = re.compile(r"[\w.-]{3,30}")
+_YOUTUBE_NAME = re.compile(r"[\w.-]{1,100}")
+_YOUTUBE_CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
+# A channel's tabs are the channel; `/shorts/<id>`, `/watch`, `/embed/<id>` and `/playlist` are videos or lists.
+_YOUTUBE_TABS = frozenset(
+    {"featured", "videos", "shorts", "streams", "live", "playlists", "community", "posts", "podcasts", "about"}
+)
 
 _MASTODON_USER = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?"
 _MASTODON_ACCOUNT = re.compile(rf"(?P<user>{_MASTODON_USER})(?:@(?P<instance>{_DOMAIN}))?", re.IGNORECASE)
@@ -117,8 +151,9 @@ def canonical_social(url_or_text: str, *, base_url: str | None = None) -> Social
 
     Accepts absolute URLs, scheme-less URLs of known hosts (`twitter.com/jdoe`), URLs relative to `base_url`,
     `@handle` (read as X), `@user@instance` (Mastodon) and a bare ORCID iD. Share, intent, hashtag, search,
-    post, repository and organisation-page links are not profiles. The result has evidence "text" for a handle
-    written as text, "link" otherwise, and confidence "high": one link on its own is unambiguous.
+    post, video, repository, model and organisation-page links (`github.com/orgs/...`, LinkedIn company and
+    school pages) are not profiles. The result has evidence "text" for a handle written as text, "link"
+    otherwise, and confidence "high": one link on its own is unambiguous.
     """
     value = url_or_text.strip()
     if match := _MASTODON_TEXT.fullmatch(value):
@@ -133,19 +168,14 @@ def canonical_social(url_or_text: str, *, base_url: str | None = None) -> Social
 LENIENT_CHARS = 100_000
 
 
-def extract_socials(html: str | bytes, page_url: str) -> list[SocialLink]:
-    """Every social account a homepage names, once each, in page order, with evidence and confidence.
+def page_soup(html: str | bytes) -> BeautifulSoup:
+    """A homepage parsed as a browser would: decoded by its BOM or declared charset, read by lxml.
 
-    Reads `<a href>` and `<link rel="me">` (relative links resolved against `page_url`) and `@handle` text
-    that the page labels as X/Twitter. Links inside a site's header, footer or navigation block that also
-    links a LinkedIn company or school page belong to the institution running the site (a university
-    template), not to the person, and are dropped like share buttons. Never raises on malformed markup.
-
-    Parsing is lxml's, which takes linear time on any page: BeautifulSoup's html.parser builder takes time
-    proportional to nesting depth times text nodes, minutes on a hostile page of thousands of unclosed
-    elements. lxml reads like a browser, so an unclosed `<title>` swallows the page; a person reading the
-    source still sees its links, so when lxml finds no link at all, html.parser reads the page's first
-    `LENIENT_CHARS` characters, few enough to stay fast whatever they hold.
+    lxml takes linear time on any page: BeautifulSoup's html.parser builder takes time proportional to nesting
+    depth times text nodes, minutes on a hostile page of thousands of unclosed elements. lxml reads like a
+    browser, so an unclosed `<title>` swallows the page; a person reading the source still sees its links, so
+    when lxml finds no link at all, html.parser reads the page's first `LENIENT_CHARS` characters, few enough
+    to stay fast whatever they hold. Never raises on malformed markup.
     """
     text = _decode(html) if isinstance(html, bytes) else html
     soup = BeautifulSoup(text, "lxml")
@@ -153,9 +183,21 @@ def extract_socials(html: str | bytes, page_url: str) -> list[SocialLink]:
         # html.parser gives up (bs4 raises ParserRejectedMarkup) on marked sections it cannot name, such as
         # `<![foo[`. Browsers read any `<![` in HTML as a bogus comment closed by the next `>`: so does `<?`.
         soup = BeautifulSoup(text[:LENIENT_CHARS].replace("<![", "<?["), "html.parser")
+    return soup
+
+
+def extract_socials(html: str | bytes | BeautifulSoup, page_url: str) -> list[SocialLink]:
+    """Every social account a homepage names, once each, in page order, with evidence and confidence.
+
+    Reads `<a href>` and `<link rel="me">` (relative links resolved against `page_url`) and `@handle` text
+    that the page labels as X/Twitter. Links inside a site's header, footer or navigation block that also
+    links a LinkedIn company or school page belong to the institution running the site (a university
+    template), not to the person, and are dropped like share buttons. Takes the page, or its `page_soup`.
+    """
+    soup = html if isinstance(html, BeautifulSoup) else page_soup(html)
     found: dict[tuple[str, str], SocialLink] = {}
     for link in _page_links(soup, page_url):
-        key = (link.platform, link.handle if link.platform in _CASE_SENSITIVE_PLATFORMS else link.handle.lower())
+        key = (link.platform, link.handle if link.platform in CASE_SENSITIVE_PLATFORMS else link.handle.lower())
         seen = found.get(key)
         if seen is None:
             found[key] = link
@@ -298,6 +340,16 @@ def _from_url(url: str, *, unwrap: bool) -> SocialLink | None:
     if host in _ORCID_HOSTS:
         segments = _segments(path)
         return _orcid(segments[0], "link") if len(segments) == 1 and _ORCID_ID.fullmatch(segments[0]) else None
+    if host in _SEMANTIC_SCHOLAR_HOSTS:
+        return _semantic_scholar_from_path(path)
+    if host in _DBLP_HOSTS:
+        return _dblp_from_path(path)
+    if host in _THREADS_HOSTS:
+        return _threads_from_path(path)
+    if host in _HUGGINGFACE_HOSTS:
+        return _huggingface_from_url(url, path)
+    if host in _YOUTUBE_HOSTS:
+        return _youtube_from_path(path)
     return _mastodon_from_url(host, path)
 
 
@@ -310,7 +362,9 @@ def _x_from_url(path: str, fragment: str) -> SocialLink | None:
     if path in ("", "/") and fragment.startswith("!/"):
         path = unquote(fragment[1:].split("?", 1)[0])
     segments = _segments(path)
-    return _x(segments[0].removeprefix("@"), "link") if len(segments) == 1 else None
+    if len(segments) == 1 or (len(segments) == 2 and segments[1].lower() in _X_PROFILE_TABS):
+        return _x(segments[0].removeprefix("@"), "link")
+    return None
 
 
 def _x(handle: str, evidence: Evidence) -> SocialLink | None:
@@ -320,14 +374,12 @@ def _x(handle: str, evidence: Evidence) -> SocialLink | None:
 
 
 def _github_from_path(path: str) -> SocialLink | None:
+    # `/orgs/<name>/...` says outright that the account is an organisation, which no person is (like a
+    # LinkedIn company page). `github.com/<name>` may be either; only GitHub's answer can tell.
     segments = _segments(path)
-    if len(segments) >= 2 and segments[0].lower() == "orgs":
-        name = segments[1]
-    elif len(segments) == 1:
-        name = segments[0]
-    else:
+    if len(segments) != 1 or not is_github_user(segments[0]):
         return None
-    return _social("github", name, f"https://github.com/{name}", "link") if is_github_user(name) else None
+    return _social("github", segments[0], f"https://github.com/{segments[0]}", "link")
 
 
 def _gitlab_from_path(path: str) -> SocialLink | None:
@@ -366,6 +418,73 @@ def _scholar_from_query(path: str, query: dict[str, list[str]]) -> SocialLink | 
     if not _SCHOLAR_ID.fullmatch(user):
         return None
     return _social("scholar", user, f"https://scholar.google.com/citations?user={user}", "link")
+
+
+def _semantic_scholar_from_path(path: str) -> SocialLink | None:
+    # /author/<id> or /author/<Name-Slug>/<id>: the slug is decoration (and changes with the name).
+    segments = _segments(path)
+    if len(segments) not in (2, 3) or segments[0] != "author" or not _SEMANTIC_SCHOLAR_ID.fullmatch(segments[-1]):
+        return None
+    author = segments[-1]
+    return _social("semanticscholar", author, f"https://www.semanticscholar.org/author/{author}", "link")
+
+
+def _dblp_from_path(path: str) -> SocialLink | None:
+    segments = _segments(path)
+    if len(segments) == 3 and segments[0] == "pid":
+        pid = f"{segments[1]}/{segments[2].removesuffix('.html')}"
+        return _social("dblp", pid, f"https://dblp.org/pid/{pid}", "link") if _DBLP_PID.fullmatch(pid) else None
+    if segments[:1] != ["pers"]:
+        return None
+    rest = segments[2:] if len(segments) > 1 and segments[1] in _DBLP_VIEWS else segments[1:]
+    if len(rest) != 2 or not _DBLP_INITIAL.fullmatch(rest[0]):
+        return None
+    key = re.sub(r"\.(?:html|xml|bib)$", "", rest[1])
+    if not _DBLP_NAME_KEY.fullmatch(key):
+        return None
+    return _social("dblp", key, f"https://dblp.org/pers/hd/{rest[0]}/{quote(key, safe=':=_.-')}", "link")
+
+
+def _threads_from_path(path: str) -> SocialLink | None:
+    segments = _segments(path)
+    if len(segments) != 1 or not segments[0].startswith("@"):
+        return None
+    user = segments[0][1:].lower()
+    return (
+        _social("threads", user, f"https://www.threads.com/@{user}", "link") if _THREADS_USER.fullmatch(user) else None
+    )
+
+
+def _huggingface_from_url(url: str, path: str) -> SocialLink | None:
+    # Code links and socials share one rule for what `huggingface.co/<name>` is (normalize/links.py): its
+    # reserved pages (models, datasets, spaces, docs, blog, papers, ...) are not accounts, and
+    # `huggingface.co/<owner>/<name>` is a model, not a person.
+    if len(_segments(path)) != 1:
+        return None
+    code = canonical_code_url(url)
+    if code is None or code.kind != "user":
+        return None
+    user = code.url.rsplit("/", 1)[1]
+    return _social("huggingface", user, f"https://huggingface.co/{user}", "link")
+
+
+def _youtube_from_path(path: str) -> SocialLink | None:
+    segments = _segments(path)
+    if segments and segments[0].startswith("@"):
+        channel, tabs = segments[0][1:].lower(), segments[1:]
+        valid = bool(_YOUTUBE_HANDLE.fullmatch(channel))
+    elif len(segments) >= 2 and segments[0] == "channel":
+        channel, tabs = f"channel/{segments[1]}", segments[2:]
+        valid = bool(_YOUTUBE_CHANNEL_ID.fullmatch(segments[1]))
+    elif len(segments) >= 2 and segments[0] in ("c", "user"):
+        channel, tabs = f"{segments[0]}/{segments[1].lower()}", segments[2:]
+        valid = bool(_YOUTUBE_NAME.fullmatch(segments[1]))
+    else:
+        return None
+    if not valid or len(tabs) > 1 or (tabs and tabs[0].lower() not in _YOUTUBE_TABS):
+        return None
+    address = "@" + channel if segments[0].startswith("@") else channel
+    return _social("youtube", channel, f"https://www.youtube.com/{quote(address, safe='@/_.-')}", "link")
 
 
 def _orcid(identifier: str, evidence: Evidence) -> SocialLink | None:

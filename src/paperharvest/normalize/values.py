@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from paperharvest.errors import RejectedNote
@@ -57,6 +58,45 @@ def read_int(value: Any, what: str) -> int | None:
     if not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
         raise RejectedNote("bad_number", f"{what} is out of range: {show(value)}")
     return value
+
+
+def ms_to_datetime(value: Any, what: str = "a timestamp") -> datetime | None:
+    """OpenReview times are milliseconds since the epoch, UTC; a numeric string is read as its number."""
+    millis = value if isinstance(value, float) else read_int(value, what)
+    if millis is None:
+        return None
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise RejectedNote("bad_time", f"{what} is not a time: {show(value)}") from None
+
+
+def clean_text(value: Any) -> str | None:
+    """Trimmed text, or None when absent or blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    value = value.strip()
+    return value or None
+
+
+def read_text(value: Any, what: str) -> str | None:
+    """A text field of a note, as clean_text reads it; anything but a string (or null) is rejected."""
+    if value is None or isinstance(value, str):
+        return clean_text(value)
+    raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not text: {show(value)}")
+
+
+def read_text_list(value: Any, what: str) -> list[str]:
+    """A list of text items (a journal's certifications), each trimmed, blanks and repeats left out; null is
+    empty. Anything else, or an item that is not text, is rejected."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RejectedNote("bad_type", f"{what} is a {type(value).__name__}, not a list: {show(value)}")
+    items = (read_text(item, what) for item in value)
+    return list(dict.fromkeys(item for item in items if item))
 
 
 def reject_lone_surrogates(payload: Any, what: str) -> None:

@@ -84,15 +84,33 @@ def openreview_service(client: Any) -> Service:
     )
 
 
-def fetch_venue_group(client: Any, api_url: str, venue_id: str) -> dict[str, Any]:
-    """The venue's group from one API host; it tells which API the venue lives on (v2 groups have `domain`)."""
-    what = f"the group {venue_id}"
-    response = client.session.get(api_url.rstrip("/") + "/groups", params={"id": venue_id}, headers=client.headers)
+def find_group(client: Any, api_url: str, group_id: str) -> dict[str, Any] | None:
+    """One group from one API host, or None when the host has none by that id."""
+    what = f"the group {group_id}"
+    response = client.session.get(api_url.rstrip("/") + "/groups", params={"id": group_id}, headers=client.headers)
     data = read_json(response, openreview_service(client), what, passing=frozenset({404}))
     groups = data.get("groups")
     if response.status_code == 404 or not isinstance(groups, list) or not groups or not isinstance(groups[0], dict):
-        raise UpstreamDataError(f"OpenReview has no group {venue_id} at {api_url}; check the venue id and api_version")
+        return None
     return groups[0]
+
+
+def fetch_venue_group(client: Any, api_url: str, venue_id: str) -> dict[str, Any]:
+    """The venue's group from one API host; it tells which API the venue lives on (v2 groups have `domain`)."""
+    group = find_group(client, api_url, venue_id)
+    if group is None:
+        raise UpstreamDataError(f"OpenReview has no group {venue_id} at {api_url}; check the venue id and api_version")
+    return group
+
+
+def fetch_venue_list(client: Any, api_url: str) -> list[str]:
+    """The ids of every venue one API host knows: the members of its `venues` group, which openreview-py
+    joins each venue to when it sets the venue up (v1 and v2 alike)."""
+    group = find_group(client, api_url, "venues")
+    members = group.get("members") if group is not None else None
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise UpstreamDataError(f"OpenReview answered the group venues at {api_url} without a list of members")
+    return list(dict.fromkeys(members))
 
 
 def fetch_note_pages(

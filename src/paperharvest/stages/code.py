@@ -1,21 +1,23 @@
 """The code stage: code links from the notes, the arXiv comments and, where enabled, the Hugging Face and
 paperswithcode APIs; a machine-written TL;DR for papers without the authors' own; with a GitHub token, the
-linked repositories' metadata."""
+linked repositories' metadata and the GitHub accounts the authors' socials name."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import requests
 import sqlite_utils
 
 from paperharvest.errors import NormalizeError
-from paperharvest.normalize.github import repository_from_github, repository_path
+from paperharvest.models import GitHubUser, Repository
+from paperharvest.normalize.github import github_user, repository_from_github, repository_path
 from paperharvest.normalize.links import (
     code_links_from_hf,
     code_links_from_note,
@@ -26,9 +28,18 @@ from paperharvest.normalize.links import (
 )
 from paperharvest.normalize.notes import clean_text
 from paperharvest.sources.codelinks import fetch_code_apis
-from paperharvest.sources.github import GITHUB_RETRY_STATUSES, RepoRequest, fetch_repositories
+from paperharvest.sources.github import (
+    GITHUB_RETRY_STATUSES,
+    STOPS,
+    GitHubRequest,
+    RepoRequest,
+    UserRequest,
+    fetch_github,
+)
 from paperharvest.sources.semanticscholar import fetch_s2_papers
+from paperharvest.stages.accounts import decide_accounts
 from paperharvest.stages.run import USER_AGENT, Run, note_content
+from paperharvest.store.github import github_users_due, save_github_user, save_github_user_gone, touch_github_user
 from paperharvest.store.links import (
     linked_papers,
     repositories_due,
@@ -43,6 +54,9 @@ from paperharvest.store.links import (
 from paperharvest.venues import VenueConfig
 
 log = logging.getLogger(__name__)
+
+Q = TypeVar("Q", bound=GitHubRequest)
+T = TypeVar("T")
 
 
 def stage_code(run: Run) -> dict[str, Any]:
@@ -108,50 +122,109 @@ def fetch_s2_tldrs(run: Run, arxiv_ids: Sequence[str], session: requests.Session
     return counts
 
 
+@dataclass(frozen=True)
+class _GitHubKind(Generic[Q, T]):
+    """One kind of GitHub resource the stage keeps: how its logs and counts name it, how an answer is read,
+    and how each outcome is stored (`save` and `touch` by the request's key)."""
+
+    label: str
+    noun: str
+    prefix: str
+    read: Callable[[Mapping[str, Any]], T]
+    save: Callable[[sqlite_utils.Database, str, T, Mapping[str, Any], str | None, datetime], None]
+    touch: Callable[[sqlite_utils.Database, str, datetime], None]
+    gone: Callable[[sqlite_utils.Database, Q, str, datetime], None]
+
+
+REPOSITORIES: _GitHubKind[RepoRequest, Repository] = _GitHubKind(
+    "GitHub metadata",
+    "repositories",
+    "github",
+    repository_from_github,
+    save_repository,
+    touch_repository,
+    lambda db, request, status, at: save_repository_gone(db, request.url, request.owner, request.name, status, at),
+)
+USERS: _GitHubKind[UserRequest, GitHubUser] = _GitHubKind(
+    "GitHub users",
+    "users",
+    "github_users",
+    github_user,
+    save_github_user,
+    touch_github_user,
+    lambda db, request, status, at: save_github_user_gone(db, request.login, status, at),
+)
+
+
 def fetch_github_metadata(run: Run) -> Counter[str]:
-    """Metadata of each GitHub repository the venue's papers link to, at most once per
-    PAPERHARVEST_GITHUB_REFRESH_DAYS. Needs GITHUB_TOKEN; a replay follows its recording instead."""
+    """Metadata of each GitHub repository the venue's papers link to, then the GitHub accounts its authors'
+    socials name, each at most once per PAPERHARVEST_GITHUB_REFRESH_DAYS. Needs GITHUB_TOKEN; a replay
+    follows its recording instead. A rate limit (or a refused token, or GitHub down) ends the asking for the
+    run, not the run."""
     settings, network = run.settings, run.network
     counts: Counter[str] = Counter()
     token = settings.github_token.get_secret_value() if settings.github_token else None
     if not (network.replays("github") if network.offline else token):
         log.info(
-            "code: GitHub repository metadata not fetched (%s)",
+            "code: GitHub repository metadata and users not fetched (%s)",
             "not in the recording" if network.offline else "no GITHUB_TOKEN",
         )
         return counts
-    due = repositories_due(run.db, run.venue.key, network.now() - timedelta(days=settings.github_refresh_days))
-    todo = [RepoRequest(url, *repository_path(url), etag) for url, etag in due]
-    by_url = {request.url: request for request in todo}
-    counts["github_due"] = len(todo)
+    fresh_after = network.now() - timedelta(days=settings.github_refresh_days)
     session = network.session(retry_statuses=GITHUB_RETRY_STATUSES)
-    answers = fetch_repositories(session, settings.github_api_url, todo, token=token, user_agent=USER_AGENT)
+    due = repositories_due(run.db, run.venue.key, fresh_after)
+    repositories = [RepoRequest(url, *repository_path(url), etag) for url, etag in due]
+    stopped = _ask_github(run, session, token, REPOSITORIES, repositories, counts)
+    users = [UserRequest(login, etag) for login, etag in github_users_due(run.db, run.venue.key, fresh_after)]
+    if stopped:
+        counts[f"{USERS.prefix}_due"] = counts[f"{USERS.prefix}_left"] = len(users)
+    else:
+        _ask_github(run, session, token, USERS, users, counts)
+    if counts[f"{USERS.prefix}_ok"]:
+        # GitHub's answers confirm (or contradict) accounts: the decision is taken again with them.
+        counts.update(decide_accounts(run.db))
+    return counts
+
+
+def _ask_github(
+    run: Run,
+    session: requests.Session,
+    token: str | None,
+    kind: _GitHubKind[Q, T],
+    todo: Sequence[Q],
+    counts: Counter[str],
+) -> bool:
+    """Ask GitHub about `todo`, storing each answer, counting under `kind.prefix`; whether it said stop."""
+    network, prefix = run.network, kind.prefix
+    by_key = {request.key: request for request in todo}
+    counts[f"{prefix}_due"] = len(todo)
+    answers = fetch_github(session, run.settings.github_api_url, todo, token=token, user_agent=USER_AGENT)
     for done, answer in enumerate(answers):
-        if answer.outcome in ("rate_limited", "refused", "unavailable"):
+        if answer.outcome in STOPS:
             # Not fatal: what was fetched is kept, and the rest is due first next run.
-            log.warning("GitHub metadata: %s; %d repositories left for the next run", answer.detail, len(todo) - done)
-            counts[f"github_{answer.outcome}"] += 1
-            counts["github_left"] = len(todo) - done
-            break
-        request, now = by_url[answer.url], network.now()
+            log.warning("%s: %s; %d %s left for the next run", kind.label, answer.detail, len(todo) - done, kind.noun)
+            counts[f"{prefix}_{answer.outcome}"] += 1
+            counts[f"{prefix}_left"] = len(todo) - done
+            return True
+        request, now = by_key[answer.key], network.now()
         with run.db.atomic():
             if answer.outcome == "ok" and answer.payload is not None:
                 try:
-                    repo = repository_from_github(answer.payload)
+                    record = kind.read(answer.payload)
                 except NormalizeError as exc:
-                    log.warning("GitHub metadata: skipping %s: %s", answer.url, exc)
-                    counts["github_invalid"] += 1
+                    log.warning("%s: skipping %s: %s", kind.label, request.what, exc)
+                    counts[f"{prefix}_invalid"] += 1
                 else:
-                    save_repository(run.db, answer.url, repo, answer.payload, answer.etag, now)
-                    counts["github_ok"] += 1
+                    kind.save(run.db, answer.key, record, answer.payload, answer.etag, now)
+                    counts[f"{prefix}_ok"] += 1
             elif answer.outcome == "not_modified":
-                touch_repository(run.db, answer.url, now)
-                counts["github_not_modified"] += 1
+                kind.touch(run.db, answer.key, now)
+                counts[f"{prefix}_not_modified"] += 1
             else:
-                save_repository_gone(run.db, answer.url, request.owner, request.name, answer.outcome, now)
-                counts[f"github_{answer.outcome}"] += 1
-        run.progress("github", done + 1, len(todo))
-    return counts
+                kind.gone(run.db, request, answer.outcome, now)
+                counts[f"{prefix}_{answer.outcome}"] += 1
+        run.progress(prefix, done + 1, len(todo))
+    return False
 
 
 def derive_code_links(

@@ -1,5 +1,6 @@
-"""The homepages stage: each distinct homepage fetched politely (guarded, capped, conditional) and the
-socials it links read and attributed."""
+"""The homepages stage: each distinct homepage fetched politely (guarded, capped, conditional), read for each
+person who lists it (whose page it is, every account it shows and where), then every person's accounts
+decided over the whole database."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from paperharvest.normalize.socials import extract_socials
 from paperharvest.sources.homepages import HTML_TYPES, HomepageRequest, HostPacer, fetch_homepages
+from paperharvest.stages.accounts import decide_accounts, read_homepage
 from paperharvest.stages.run import USER_AGENT, Run
-from paperharvest.store.people import homepages_due, homepages_to_reattribute, save_homepage, save_homepage_socials
+from paperharvest.store.people import homepages_due, homepages_to_reattribute, save_homepage
 
 
 def stage_homepages(run: Run) -> dict[str, Any]:
@@ -31,19 +32,19 @@ def stage_homepages(run: Run) -> dict[str, Any]:
     concurrency = 1 if offline else settings.homepage_concurrency
     counts: Counter[str] = Counter(due=len(due))
     requests = [HomepageRequest(url, etag, modified) for url, etag, modified in due]
+    deadline = run.network.deadline
     with client:
-        for done, fetch in enumerate(
-            fetch_homepages(client, requests, concurrency=concurrency, pacer=pacer, deadline=run.network.deadline), 1
-        ):
-            socials = extract_socials(fetch.html, fetch.final_url) if fetch.html is not None else []
-            save_homepage(run.db, fetch, socials, run.network.now())
+        pages = fetch_homepages(client, requests, concurrency=concurrency, pacer=pacer, deadline=deadline)
+        for done, fetch in enumerate(pages, 1):
+            save_homepage(run.db, fetch, run.network.now())
+            if fetch.outcome == "ok" and fetch.html is not None:
+                counts["socials"] += read_homepage(run.db, fetch.url, fetch.final_url, fetch.html)
             counts[fetch.outcome] += 1
-            counts["socials"] += len(socials)
             run.progress("homepages", done, len(due))
-    # Pages not due again whose owners changed (a second person lists one, or someone stopped): their
-    # stored copy is read again, so every owner gets the page's socials at the right confidence.
-    for url, final_url, html, fetched_at in homepages_to_reattribute(run.db, run.venue.key):
-        with run.db.atomic():
-            save_homepage_socials(run.db, url, extract_socials(html, final_url), fetched_at)
+    # Pages not due again whose listers changed (a second person lists one, or someone stopped): their stored
+    # copy is read again for each person now listing it.
+    for url, final_url, html, _ in homepages_to_reattribute(run.db, run.venue.key):
+        read_homepage(run.db, url, final_url, html)
         counts["reattributed"] += 1
+    counts.update(decide_accounts(run.db))
     return dict(counts)

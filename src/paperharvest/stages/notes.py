@@ -101,7 +101,7 @@ def stage_notes(run: Run) -> dict[str, Any]:
             notes_url=notes_url,
             api_version=venue.api_version,
         ):
-            save_raw_notes(run.db, venue, page.invitation, page.notes, run.network.now())
+            save_raw_notes(run.db, venue, page.invitation, page.notes, run.network.now(), run_id=run.run_id)
             decision_notes.extend(page.notes)
         decisions_by_forum = group_by_forum(decision_notes)
         by_listing[venue.replies.decision] = len(decision_notes)
@@ -133,7 +133,8 @@ def stage_notes(run: Run) -> dict[str, Any]:
             for page in fetch_note_pages(
                 run.openreview(),
                 listing.invitation,
-                page_size=settings.page_size,
+                page_size=venue.listing_page_size(settings.page_size),
+                details=venue.replies.forum,
                 notes_url=notes_url,
                 api_version=venue.api_version,
             ):

@@ -8,22 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from paperharvest.errors import NormalizeError
-from paperharvest.models import ProfileRecords, SocialLink
 from paperharvest.normalize.profiles import normalize_profile
-from paperharvest.normalize.socials import canonical_social
 from paperharvest.sources.openreview import fetch_profile_pages
 from paperharvest.stages.run import Run
 from paperharvest.store.people import authors_to_resolve, mark_unresolved, save_profiles
 
 log = logging.getLogger(__name__)
-
-# Profile fields that name an account on a platform the socials table knows.
-PROFILE_SOCIAL_KINDS = ("linkedin", "gscholar", "orcid")
-
-
-def profile_socials(records: ProfileRecords) -> list[SocialLink]:
-    found = (canonical_social(link.url) for link in records.links if link.kind in PROFILE_SOCIAL_KINDS)
-    return [social for social in found if social is not None]
 
 
 def stage_profiles(run: Run) -> dict[str, Any]:
@@ -51,7 +41,7 @@ def stage_profiles(run: Run) -> dict[str, Any]:
                 log.warning("skipping a profile: %s", exc)
                 counts["invalid_profiles"] += 1
                 continue
-            batch.append((raw, records, profile_socials(records)))
+            batch.append((raw, records))
         answered |= save_profiles(run.db, batch, requested, run.network.now())
         counts["profiles"] += len(batch)
         run.progress("profiles", done, len(todo))

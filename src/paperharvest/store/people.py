@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from paperharvest.models import HomepageFetch, ProfileRecords, SocialLink
+from paperharvest.models import Candidate, HomepageFetch, PageReading, ProfileField, ProfileRecords
 from paperharvest.normalize.profiles import AliasMap, ProfileKeys, alias_key, alias_map
 from paperharvest.store.save import raw_json, sha256
 
@@ -38,7 +38,7 @@ def _merge_person(db: sqlite_utils.Database, old: str, new: str | None) -> None:
         db.execute("UPDATE author_aliases SET author_id = ? WHERE author_id = ?", [new, old])
         db.execute("UPDATE paper_authors SET author_id = ? WHERE author_id = ?", [new, old])
         db.execute("UPDATE OR IGNORE author_socials SET author_id = ? WHERE author_id = ?", [new, old])
-    for table in ("author_socials", "author_history", "author_links"):
+    for table in ("author_socials", "author_history", "author_links", "homepage_readings"):
         db.execute(f"DELETE FROM {table} WHERE author_id = ?", [old])
     db.execute("DELETE FROM authors WHERE author_id = ?", [old])
 
@@ -168,10 +168,9 @@ def _apply_aliases(db: sqlite_utils.Database, keys: set[str], at: str) -> AliasM
     return found
 
 
-def write_profile_records(
-    db: sqlite_utils.Database, records: ProfileRecords, socials: Sequence[SocialLink], fetched_at: str
-) -> None:
-    """A profile's person row, history, links and the socials its links name (replacing older ones)."""
+def write_profile_records(db: sqlite_utils.Database, records: ProfileRecords, fetched_at: str) -> None:
+    """A profile's person row, history and links (replacing older ones). The accounts its links name are
+    weighed with everything else by the attribution (author_socials), not stored from here."""
     p = records.profile
     _ensure_person(db, p.profile_id)
     db.execute(
@@ -215,10 +214,9 @@ def write_profile_records(
         "INSERT OR IGNORE INTO author_links (author_id, kind, url) VALUES (?, ?, ?)",
         [(link.profile_id, link.kind, link.url) for link in records.links],
     )
-    save_socials(db, p.profile_id, socials, source="openreview_profile", page_url=None, seen_at=fetched_at)
     # A homepage the profile no longer lists no longer speaks for the person.
     db.execute(
-        """DELETE FROM author_socials WHERE author_id = ? AND source = 'homepage' AND page_url NOT IN
+        """DELETE FROM homepage_readings WHERE author_id = ? AND url NOT IN
              (SELECT url FROM author_links WHERE author_id = ? AND kind = 'homepage')""",
         [p.profile_id, p.profile_id],
     )
@@ -226,13 +224,13 @@ def write_profile_records(
 
 def save_profiles(
     db: sqlite_utils.Database,
-    profiles: Sequence[tuple[Mapping[str, Any], ProfileRecords, list[SocialLink]]],
+    profiles: Sequence[tuple[Mapping[str, Any], ProfileRecords]],
     requested: Mapping[str, Sequence[str]],
     fetched_at: datetime,
 ) -> set[str]:
     """Store one answer of the profile search, in one transaction, and re-decide the aliases it touches.
 
-    `profiles` pairs each raw profile with its records and the socials its links name. `requested` maps
+    `profiles` pairs each raw profile with its records. `requested` maps
     each looked-up id, lower-cased, to every spelling the papers list it in. Aliases follow `alias_map` over
     every stored profile sharing a key with these, so the people and aliases stored do not depend on the
     order profiles arrive in, within a batch, across batches or across runs: two live profiles sharing an
@@ -242,7 +240,7 @@ def save_profiles(
     stamp = fetched_at.isoformat()
     with db.atomic():
         touched: set[str] = set()
-        for raw, records, socials in profiles:
+        for raw, records in profiles:
             p = records.profile
             text = raw_json(raw)
             db.execute(
@@ -253,7 +251,7 @@ def save_profiles(
             )
             keys = ProfileKeys.of(p)
             if keys.live:
-                write_profile_records(db, records, socials, stamp)
+                write_profile_records(db, records, stamp)
             # Keys the profile no longer names are re-decided too.
             touched |= {
                 row[0] for row in db.execute("SELECT key FROM profile_keys WHERE profile_id = ?", [p.profile_id])
@@ -288,44 +286,6 @@ def mark_unresolved(db: sqlite_utils.Database, author_ids: Iterable[str], at: da
     return cursor.rowcount
 
 
-def save_socials(
-    db: sqlite_utils.Database,
-    person: str,
-    socials: Sequence[SocialLink],
-    *,
-    source: str,
-    page_url: str | None,
-    seen_at: str,
-    confidence: str | None = None,
-) -> None:
-    """Replace what one source (a profile, or one homepage) says about a person's accounts."""
-    if page_url is None:
-        db.execute("DELETE FROM author_socials WHERE author_id = ? AND source = ?", [person, source])
-    else:
-        db.execute(
-            "DELETE FROM author_socials WHERE author_id = ? AND source = ? AND page_url = ?", [person, source, page_url]
-        )
-    db.conn.executemany(
-        """INSERT OR REPLACE INTO author_socials
-             (author_id, platform, handle, url, source, page_url, evidence, confidence, seen_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            (
-                person,
-                s.platform,
-                s.handle,
-                s.url,
-                source,
-                page_url,
-                s.evidence,
-                confidence or s.confidence,
-                seen_at,
-            )
-            for s in socials
-        ],
-    )
-
-
 def homepages_due(
     db: sqlite_utils.Database, venue_key: str, fresh_after: datetime
 ) -> list[tuple[str, str | None, str | None]]:
@@ -342,10 +302,9 @@ def homepages_due(
     return [(row[0], row[1], row[2]) for row in rows.fetchall()]
 
 
-def save_homepage(db: sqlite_utils.Database, fetch: HomepageFetch, socials: Sequence[SocialLink], at: datetime) -> None:
-    """Store one homepage fetch and, when it was read, the socials it names (see save_homepage_socials).
-    A page that did not change, or could not be read this time, keeps its earlier socials."""
-    stamp = at.isoformat()
+def save_homepage(db: sqlite_utils.Database, fetch: HomepageFetch, at: datetime) -> None:
+    """Store one homepage fetch. A page that did not change, or could not be read this time, keeps its
+    earlier copy (and so its readings)."""
     with db.atomic():
         previous_html = db.execute("SELECT html FROM homepages WHERE url = ?", [fetch.url]).fetchone()
         html = fetch.html if fetch.outcome == "ok" else (previous_html[0] if previous_html else None)
@@ -368,8 +327,6 @@ def save_homepage(db: sqlite_utils.Database, fetch: HomepageFetch, socials: Sequ
                 html,
             ],
         )
-        if fetch.outcome == "ok":
-            save_homepage_socials(db, fetch.url, socials, stamp)
 
 
 def _homepage_owners(db: sqlite_utils.Database, url: str) -> list[str]:
@@ -379,23 +336,88 @@ def _homepage_owners(db: sqlite_utils.Database, url: str) -> list[str]:
     return [row[0] for row in rows.fetchall()]
 
 
-def save_homepage_socials(db: sqlite_utils.Database, url: str, socials: Sequence[SocialLink], seen_at: str) -> None:
-    """The socials a homepage names, for each person who lists it (and no one else).
+def person_names(db: sqlite_utils.Database, person: str) -> list[str]:
+    """Every name the person's profile gives, the preferred one included."""
+    row = db.execute("SELECT names, preferred_name FROM authors WHERE author_id = ?", [person]).fetchone()
+    names: list[str] = json.loads(row[0]) if row and row[0] else []
+    if row and row[1] and row[1] not in names:
+        names.append(row[1])
+    return names
 
-    A page listed as homepage by several people (a lab page) cannot say whose accounts it shows: its
-    socials are kept for each of them, all marked low confidence. The owners are recorded with the page,
-    so a change of owners is noticed (`homepages_to_reattribute`) without fetching the page again.
-    """
-    owners = _homepage_owners(db, url)
-    marks = ",".join("?" * len(owners))
-    db.execute(
-        f"DELETE FROM author_socials WHERE source = 'homepage' AND page_url = ? AND author_id NOT IN ({marks})",
-        [url, *owners],
-    )
-    db.execute("UPDATE homepages SET owners = ? WHERE url = ?", [json.dumps(owners), url])
-    shared = "low" if len(owners) > 1 else None
-    for person in owners:
-        save_socials(db, person, socials, source="homepage", page_url=url, seen_at=seen_at, confidence=shared)
+
+def homepage_listers(db: sqlite_utils.Database, url: str) -> list[tuple[str, list[str]]]:
+    """(person, every name of theirs) for each person whose profile lists `url` as homepage."""
+    return [(person, person_names(db, person)) for person in _homepage_owners(db, url)]
+
+
+def save_homepage_readings(db: sqlite_utils.Database, url: str, readings: Mapping[str, PageReading]) -> None:
+    """The page read for each person who lists it (whose page it is, for them, and every account it shows),
+    replacing earlier readings. The page's own `owner` is the name it gives; `owner_match` the one lister it
+    is the own page of, else what it is to them all (`group`, `other`, `none`; `mixed` when they differ)."""
+    with db.atomic():
+        db.execute("DELETE FROM homepage_readings WHERE url = ?", [url])
+        db.conn.executemany(
+            """INSERT INTO homepage_readings (url, author_id, owner_match, owner, owner_score, owner_evidence,
+                 reading) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    url,
+                    person,
+                    r.owner.outcome,
+                    r.owner.owner,
+                    r.owner.score,
+                    json.dumps(r.owner.evidence),
+                    r.model_dump_json(),
+                )
+                for person, r in sorted(readings.items())
+            ],
+        )
+        own = sorted(person for person, r in readings.items() if r.owner.outcome == "own")
+        outcomes = {r.owner.outcome for r in readings.values()}
+        match = own[0] if len(own) == 1 else (outcomes.pop() if len(outcomes) == 1 else "mixed") if outcomes else None
+        owner = next((r.owner.owner for _, r in sorted(readings.items()) if r.owner.owner), None)
+        db.execute(
+            "UPDATE homepages SET owners = ?, owner = ?, owner_match = ? WHERE url = ?",
+            [json.dumps(sorted(readings)), owner, match, url],
+        )
+
+
+def attribution_evidence(db: sqlite_utils.Database) -> list[tuple[str, list[str], list[ProfileField], list[str]]]:
+    """(person, names, profile links, stored page readings as JSON) of everyone with a link or a read
+    homepage: the whole database, since an account shown by many people's pages belongs to none of them."""
+    links: dict[str, list[ProfileField]] = {}
+    for person, kind, url in db.execute("SELECT author_id, kind, url FROM author_links ORDER BY 1, 2, 3"):
+        links.setdefault(person, []).append(ProfileField(kind=kind, url=url))
+    readings: dict[str, list[str]] = {}
+    for person, reading in db.execute("SELECT author_id, reading FROM homepage_readings ORDER BY author_id, url"):
+        readings.setdefault(person, []).append(reading)
+    people = []
+    for person in sorted(set(links) | set(readings)):
+        people.append((person, person_names(db, person), links.get(person, []), readings.get(person, [])))
+    return people
+
+
+def replace_author_socials(db: sqlite_utils.Database, candidates: Sequence[Candidate]) -> None:
+    """Every person's scored candidate accounts, at most one chosen per platform, in one transaction."""
+    with db.atomic():
+        db.execute("DELETE FROM author_socials")
+        db.conn.executemany(
+            """INSERT INTO author_socials (author_id, platform, handle, url, score, evidence, pages, chosen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    c.person_id,
+                    c.platform,
+                    c.handle,
+                    c.url,
+                    c.score,
+                    json.dumps(c.evidence),
+                    json.dumps(c.pages),
+                    int(c.chosen),
+                )
+                for c in candidates
+            ],
+        )
 
 
 def homepages_to_reattribute(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, bytes, str]]:

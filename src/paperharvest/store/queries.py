@@ -116,3 +116,26 @@ def harvested_venues(db: sqlite_utils.Database) -> dict[str, str]:
     """Venue key -> when it was last harvested, for the venues harvested at least once."""
     rows = db.execute("SELECT key, last_harvested_at FROM venues WHERE last_harvested_at IS NOT NULL ORDER BY key")
     return dict(rows.fetchall())
+
+
+def note_venues(db: sqlite_utils.Database) -> list[str]:
+    """The venues with stored raw notes."""
+    return [r[0] for r in db.execute("SELECT DISTINCT venue FROM raw_notes ORDER BY venue")]
+
+
+def latest_data_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Per venue: its latest run that recorded a data version, and that version."""
+    return list(
+        db.query("""
+        SELECT r.venue, r.run_id, r.data_version, r.started_at FROM runs r
+        WHERE r.run_id = (SELECT max(run_id) FROM runs x WHERE x.venue = r.venue AND x.data_version IS NOT NULL)
+        ORDER BY r.venue""")
+    )
+
+
+def run_data_versions(db: sqlite_utils.Database, run_ids: list[int]) -> dict[int, str | None]:
+    """run id -> the data version it recorded."""
+    if not run_ids:
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    return dict(db.execute(f"SELECT run_id, data_version FROM runs WHERE run_id IN ({marks})", run_ids).fetchall())

@@ -3,7 +3,6 @@ rejected from it) is one transaction."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,10 +14,26 @@ from typing import Any, Literal, Union, get_args, get_origin
 import sqlite_utils
 
 from paperharvest.errors import RejectedNote
-from paperharvest.models import Author, Decision, NormalizedNote, Paper, Record, Review
+from paperharvest.models import Author, Certification, Decision, NormalizedNote, Paper, Record, Review
+from paperharvest.store.comments import save_comments
+from paperharvest.store.versions import (
+    NoteVersion,
+    forum_changes,
+    page_events,
+    split_note_text,
+    sql_value,
+    stored_states,
+    write_changes,
+    write_derived,
+    write_versions,
+)
+
+# Re-exported: where the other store modules and the tests have always found them.
+from paperharvest.store.versions import raw_json as raw_json
+from paperharvest.store.versions import sha256 as sha256
 from paperharvest.venues import VenueConfig
 
-CHILD_TABLES = ("paper_authors", "reviews", "decisions")
+CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications")
 RAW_COLUMNS = (
     "note_id",
     "venue",
@@ -40,30 +55,22 @@ class PageResult:
     rejected: int = 0
 
 
-def raw_json(payload: Any) -> str:
-    """The stored form of a raw payload: compact, keys in the order the API sent them.
-
-    A lone surrogate ("\\ud800", which JSON allows) cannot be encoded as UTF-8, so SQLite cannot store it:
-    such a payload is kept with \\u escapes instead, which json.loads reads back to the very same value.
-    """
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
-    return text
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def save_venue(db: sqlite_utils.Database, venue: VenueConfig) -> None:
     db.execute(
-        """INSERT INTO venues (key, venue_id, name, api_version, year) VALUES (?, ?, ?, ?, ?)
+        """INSERT INTO venues (key, venue_id, name, api_version, year, published_rejected, published_reviews)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(key) DO UPDATE SET venue_id = excluded.venue_id, name = excluded.name,
-             api_version = excluded.api_version, year = excluded.year""",
-        [venue.key, venue.venue_id, venue.name, venue.api_version, venue.year],
+             api_version = excluded.api_version, year = excluded.year,
+             published_rejected = excluded.published_rejected, published_reviews = excluded.published_reviews""",
+        [
+            venue.key,
+            venue.venue_id,
+            venue.name,
+            venue.api_version,
+            venue.year,
+            venue.published.rejected,
+            venue.published.reviews,
+        ],
     )
 
 
@@ -143,14 +150,6 @@ def inputs_sha256(note_digest: str, related: Iterable[Mapping[str, Any]]) -> str
     return sha256("\n".join([note_digest, *others])) if others else note_digest
 
 
-def _sql_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return json.dumps(value, ensure_ascii=False)
-
-
 @cache
 def _converted_positions(model: type[Record]) -> tuple[int, ...]:
     """Which fields of a record need converting for SQLite (datetimes, lists, dicts)."""
@@ -170,7 +169,7 @@ def _record_rows(records: Iterable[Record], extra: Sequence[Any] = ()) -> list[t
         # Pydantic keeps field values in __dict__ in declaration order, which is also the column order.
         values = list(record.__dict__.values())
         for index in _converted_positions(type(record)):
-            values[index] = _sql_value(values[index])
+            values[index] = sql_value(values[index])
         rows.append((*values, *extra))
     return rows
 
@@ -257,6 +256,10 @@ def replace_records(
     _write_rows(db, "reviews", _columns(Review), _record_rows(r for n in notes for r in n.reviews))
     decisions = _record_rows(n.decision for n in notes if n.decision is not None)
     _write_rows(db, "decisions", _columns(Decision), decisions)
+    _write_rows(
+        db, "paper_certifications", _columns(Certification), _record_rows(c for n in notes for c in n.certifications)
+    )
+    save_comments(db, notes, replace=replace)
 
 
 def _raw_row(
@@ -320,6 +323,33 @@ def clear_rejections(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None
         db.execute(f"DELETE FROM rejected_notes WHERE note_id IN ({marks})", list(note_ids))
 
 
+def save_history(
+    db: sqlite_utils.Database,
+    venue: VenueConfig,
+    notes: Sequence[tuple[str, NormalizedNote, Sequence[NoteVersion]]],
+    *,
+    run_id: int | None,
+    fetched_at: str,
+) -> None:
+    """The versions of changed notes (note id, records, the versions split_note_text made of it), the
+    records read from the new ones, and (in a run) the changes from the stored records to the new. Call
+    inside the page's transaction, before the records are replaced."""
+    parents = [parent for parent, _, _ in notes]
+    versions = [v for _, _, split in notes for v in split]
+    written = write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=fetched_at)
+    write_derived(db, [(parent, records) for parent, records, _ in notes], written.inserted)
+    if run_id is None:
+        return
+    old = stored_states(db, parents)
+    events = page_events(written, {v.key: v.tmdate for v in versions})
+    rows = [
+        row
+        for parent, records, _ in notes
+        for row in forum_changes(run_id, venue.key, parent, old.get(parent), records, events.get(parent, ()))
+    ]
+    write_changes(db, rows)
+
+
 def save_page(
     db: sqlite_utils.Database,
     venue: VenueConfig,
@@ -354,8 +384,9 @@ def save_page(
         known = stored_input_hashes(db, good_ids)
         changed_raw: list[tuple[Any, ...]] = []
         changed: list[tuple[NormalizedNote, str]] = []
+        changed_notes: list[tuple[str, NormalizedNote, Sequence[NoteVersion]]] = []
         for (note, records), note_id in zip(good, good_ids, strict=True):
-            text = raw_json(note)
+            versions, text = split_note_text(note, venue, invitation, submission=True)
             digest = sha256(text)
             inputs = inputs_sha256(digest, (related or {}).get(note_id, ()))
             if note_id in known and known[note_id] == inputs:
@@ -367,7 +398,9 @@ def save_page(
                 result.added += 1
             changed_raw.append(_raw_row(note, venue, invitation, text, digest, inputs, stamp))
             changed.append((records, stamp))
+            changed_notes.append((note_id, records, versions))
         if changed_raw:
+            save_history(db, venue, changed_notes, run_id=run_id, fetched_at=stamp)
             _write_rows(db, "raw_notes", RAW_COLUMNS, changed_raw, pk="note_id")
             replace_records(db, changed, replace=result.updated > 0)
         clear_rejections(db, good_ids)
@@ -382,14 +415,22 @@ def save_raw_notes(
     invitation: str,
     raw_notes: Sequence[Mapping[str, Any]],
     fetched_at: datetime,
+    *,
+    run_id: int | None = None,
 ) -> None:
     """Keep notes that are not papers (2018's venue-wide decisions) raw, for `rebuild` to read again."""
     rows = []
+    versions: list[NoteVersion] = []
+    stamp = fetched_at.isoformat()
     for note in raw_notes:
-        text = raw_json(note)
+        split, text = split_note_text(note, venue, invitation, submission=False)
+        versions += split
         digest = sha256(text)
-        rows.append(_raw_row(note, venue, invitation, text, digest, digest, fetched_at.isoformat()))
+        rows.append(_raw_row(note, venue, invitation, text, digest, digest, stamp))
     with db.atomic():
+        # Only the notes listed now are compared: a note missing from one page is not known to be gone.
+        parents = [str(note["id"]) for note in raw_notes]
+        write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=stamp)
         _write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
 
 

@@ -420,12 +420,304 @@ def _v5_quarantine_and_people(db: sqlite_utils.Database) -> None:
     db.table("profile_keys").create_index(["key"])
 
 
+def _chosen_account(platform: str, column: str | None = None) -> str:
+    """A view column: the person's chosen account on `platform` (one at most; see author_socials.chosen)."""
+    return (
+        f"  (SELECT url FROM author_socials s WHERE s.author_id = fa.author_id AND s.platform = '{platform}'"
+        f" AND s.chosen = 1)\n    AS first_author_{column or platform},\n"
+    )
+
+
+PAPER_SUMMARY_V6_SQL = _edited(
+    PAPER_SUMMARY_V3_SQL,
+    (
+        "".join(_best_social(platform) for platform in ("x", "github", "linkedin")),
+        "".join(_chosen_account(platform) for platform in ("x", "github", "linkedin"))
+        + _chosen_account("website")
+        + _chosen_account("scholar"),
+    ),
+)
+
+
+def _v6_attribution(db: sqlite_utils.Database) -> None:
+    """Whose account is it: GitHub's answers about the accounts authors' socials name (a second place that
+    can confirm a person's name, homepage and X account); each homepage read for each person who lists it
+    (whose page it is, every account it shows and where); and author_socials remade as one scored candidate
+    per (person, platform, handle), at most one chosen per platform, decided over the whole database."""
+    db.execute("""
+        CREATE TABLE github_users (
+          login TEXT PRIMARY KEY,
+          name TEXT,
+          blog TEXT,
+          twitter_username TEXT,
+          kind TEXT,
+          status TEXT NOT NULL,
+          etag TEXT,
+          fetched_at TEXT NOT NULL,
+          json TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE homepage_readings (
+          url TEXT NOT NULL REFERENCES homepages(url) ON DELETE CASCADE,
+          author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
+          owner_match TEXT NOT NULL,
+          owner TEXT,
+          owner_score REAL NOT NULL,
+          owner_evidence TEXT NOT NULL,
+          reading TEXT NOT NULL,
+          PRIMARY KEY (url, author_id)
+        )""")
+    db.table("homepage_readings").create_index(["author_id"])
+    db.execute("ALTER TABLE homepages ADD COLUMN owner TEXT")
+    db.execute("ALTER TABLE homepages ADD COLUMN owner_match TEXT")
+    db.execute("DROP VIEW paper_summary")
+    db.execute("DROP TABLE author_socials")
+    db.execute("""
+        CREATE TABLE author_socials (
+          author_id TEXT NOT NULL REFERENCES authors(author_id) ON DELETE CASCADE,
+          platform TEXT NOT NULL,
+          handle TEXT NOT NULL,
+          url TEXT NOT NULL,
+          score REAL NOT NULL,
+          evidence TEXT NOT NULL,
+          pages TEXT NOT NULL,
+          chosen INTEGER NOT NULL,
+          PRIMARY KEY (author_id, platform, handle)
+        )""")
+    db.table("author_socials").create_index(["platform", "handle"])
+    db.create_view("paper_summary", PAPER_SUMMARY_V6_SQL)
+
+
+REVIEW_HISTORY_SQL = """
+SELECT
+  rv.review_id,
+  rv.forum_id,
+  v.venue,
+  row_number() OVER (PARTITION BY rv.review_id ORDER BY rv.version_id) AS version,
+  rv.rating,
+  rv.confidence,
+  rv.modified_at,
+  v.first_run_id,
+  v.until_run_id,
+  v.fetched_at,
+  v.version_id
+FROM review_versions rv
+JOIN note_versions v ON v.version_id = rv.version_id
+"""
+
+PAPER_FIRST_VERSIONS_SQL = """
+SELECT
+  p.forum_id,
+  p.venue,
+  (SELECT count(*) FROM paper_versions c WHERE c.forum_id = p.forum_id) AS versions,
+  v.first_run_id,
+  f.title AS first_title,
+  f.abstract AS first_abstract,
+  f.keywords AS first_keywords,
+  f.pdf_url AS first_pdf_url,
+  f.modified_at AS first_modified_at,
+  p.title,
+  p.abstract,
+  p.keywords,
+  p.pdf_url,
+  p.modified_at,
+  f.title IS NOT p.title AS title_revised,
+  f.abstract IS NOT p.abstract AS abstract_revised,
+  f.pdf_url IS NOT p.pdf_url AS pdf_revised
+FROM papers p
+JOIN paper_versions f ON f.version_id = (SELECT min(version_id) FROM paper_versions c WHERE c.forum_id = p.forum_id)
+JOIN note_versions v ON v.version_id = f.version_id
+"""
+
+# Before the decision: each review's last version modified before the decision was posted.
+PAPER_RATING_HISTORY_SQL = """
+WITH seen AS (
+  SELECT rv.forum_id, rv.review_id, rv.rating, rv.version_id, julianday(rv.modified_at) AS t,
+    row_number() OVER (PARTITION BY rv.review_id ORDER BY rv.version_id) AS n
+  FROM review_versions rv WHERE rv.rating IS NOT NULL
+),
+first AS (SELECT forum_id, avg(rating) AS mean, count(*) AS ratings FROM seen WHERE n = 1 GROUP BY forum_id),
+before AS (
+  SELECT s.forum_id, avg(s.rating) AS mean, count(*) AS ratings
+  FROM seen s JOIN decisions d ON d.forum_id = s.forum_id
+  WHERE s.t < julianday(d.created_at) AND NOT EXISTS (
+    SELECT 1 FROM seen later WHERE later.review_id = s.review_id AND later.n > s.n
+      AND later.t < julianday(d.created_at))
+  GROUP BY s.forum_id
+),
+now AS (SELECT forum_id, avg(rating) AS mean, count(rating) AS ratings FROM reviews GROUP BY forum_id),
+-- The change during the review period, as the harvest saw it: over the review versions fetched before the
+-- paper's decision was posted (all of them while undecided), each review's last rating minus its first,
+-- averaged. A paper none of whose reviews was fetched before its decision has no known change (NULL, never 0).
+harvested AS (
+  SELECT h.forum_id, h.rating,
+    row_number() OVER (PARTITION BY h.review_id ORDER BY h.version) AS oldest,
+    row_number() OVER (PARTITION BY h.review_id ORDER BY h.version DESC) AS newest
+  FROM review_history h LEFT JOIN decisions dd ON dd.forum_id = h.forum_id
+  WHERE h.rating IS NOT NULL AND (dd.created_at IS NULL OR julianday(h.fetched_at) < julianday(dd.created_at))
+),
+change AS (
+  SELECT forum_id,
+    round(avg(CASE WHEN newest = 1 THEN rating END) - avg(CASE WHEN oldest = 1 THEN rating END), 2) AS rating_change
+  FROM harvested GROUP BY forum_id
+)
+SELECT
+  p.forum_id,
+  p.venue,
+  p.status,
+  p.decision,
+  d.created_at AS decision_at,
+  round(first.mean, 2) AS mean_rating_first,
+  first.ratings AS ratings_first,
+  round(before.mean, 2) AS mean_rating_before_decision,
+  before.ratings AS ratings_before_decision,
+  round(now.mean, 2) AS mean_rating_now,
+  now.ratings AS ratings_now,
+  change.rating_change
+FROM papers p
+LEFT JOIN decisions d ON d.forum_id = p.forum_id
+LEFT JOIN first ON first.forum_id = p.forum_id
+LEFT JOIN before ON before.forum_id = p.forum_id
+LEFT JOIN now ON now.forum_id = p.forum_id
+LEFT JOIN change ON change.forum_id = p.forum_id
+"""
+
+
+def _v7_history(db: sqlite_utils.Database) -> None:
+    """Every version of every note, the records read from each submission and review version, what changed
+    in each run, and each run's data version."""
+    db.execute("""
+        CREATE TABLE note_versions (
+          version_id INTEGER PRIMARY KEY,
+          venue TEXT NOT NULL REFERENCES venues(key),
+          forum_id TEXT NOT NULL,
+          parent_id TEXT NOT NULL,
+          note_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          invitation TEXT,
+          tmdate INTEGER,
+          sha256 TEXT NOT NULL,
+          json TEXT NOT NULL,
+          first_run_id INTEGER REFERENCES runs(run_id),
+          until_run_id INTEGER REFERENCES runs(run_id),
+          fetched_at TEXT NOT NULL
+        )""")
+    # One current version per part of a stored note; an unchanged re-run reads it and writes nothing.
+    db.execute(
+        "CREATE UNIQUE INDEX idx_note_versions_current ON note_versions (venue, parent_id, note_id, kind)"
+        " WHERE until_run_id IS NULL"
+    )
+    db.table("note_versions").create_index(["forum_id"])
+    db.table("note_versions").create_index(["note_id"])
+    db.table("note_versions").create_index(["venue", "first_run_id"])
+    db.table("note_versions").create_index(["venue", "until_run_id"])
+    db.execute("""
+        CREATE TABLE paper_versions (
+          version_id INTEGER PRIMARY KEY REFERENCES note_versions(version_id) ON DELETE CASCADE,
+          forum_id TEXT NOT NULL,
+          title TEXT NOT NULL,
+          abstract TEXT,
+          tldr TEXT,
+          keywords TEXT,
+          pdf_url TEXT,
+          modified_at TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE review_versions (
+          version_id INTEGER PRIMARY KEY REFERENCES note_versions(version_id) ON DELETE CASCADE,
+          review_id TEXT NOT NULL,
+          forum_id TEXT NOT NULL,
+          rating INTEGER,
+          confidence INTEGER,
+          modified_at TEXT
+        )""")
+    db.table("paper_versions").create_index(["forum_id"])
+    db.table("review_versions").create_index(["review_id"])
+    db.table("review_versions").create_index(["forum_id"])
+    db.execute("""
+        CREATE TABLE changes (
+          run_id INTEGER NOT NULL REFERENCES runs(run_id),
+          venue TEXT NOT NULL REFERENCES venues(key),
+          forum_id TEXT NOT NULL,
+          note_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          change TEXT NOT NULL,
+          old TEXT,
+          new TEXT,
+          old_rating INTEGER,
+          new_rating INTEGER,
+          old_confidence INTEGER,
+          new_confidence INTEGER,
+          at TEXT
+        )""")
+    db.table("changes").create_index(["venue", "run_id"])
+    db.table("changes").create_index(["forum_id"])
+    db.execute("ALTER TABLE runs ADD COLUMN data_version TEXT")
+    db.create_view("review_history", REVIEW_HISTORY_SQL)
+    db.create_view("paper_first_versions", PAPER_FIRST_VERSIONS_SQL)
+    db.create_view("paper_rating_history", PAPER_RATING_HISTORY_SQL)
+
+
+def _v8_comments(db: sqlite_utils.Database) -> None:
+    """Each paper's discussion (official and public comments, author responses, rebuttals), for venues
+    fetched with their whole forum."""
+    db.execute("""
+        CREATE TABLE comments (
+          comment_id TEXT PRIMARY KEY,
+          forum_id TEXT NOT NULL REFERENCES papers(forum_id) ON DELETE CASCADE,
+          replyto TEXT NOT NULL,
+          invitation TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          role TEXT NOT NULL,
+          signer TEXT,
+          title TEXT,
+          text TEXT,
+          signatures TEXT NOT NULL,
+          created_at TEXT,
+          modified_at TEXT
+        )""")
+    db.table("comments").create_index(["forum_id"])
+    db.table("comments").create_index(["replyto"])
+
+
+def _v9_venues(db: sqlite_utils.Database) -> None:
+    """The config each venue was last fetched with, and where it came from, so a venue derived from its
+    OpenReview group (no file in configs/) can be rebuilt and queried without the network."""
+    db.execute("ALTER TABLE venues ADD COLUMN config TEXT")
+    db.execute("ALTER TABLE venues ADD COLUMN config_source TEXT")
+
+
+def _v10_venues_published(db: sqlite_utils.Database) -> None:
+    """What each venue makes public (rejected papers, reviews), so `stats` can tell a venue's acceptance rate
+    from a share of the papers it chose to show; and journal certifications, one row per paper and name."""
+    db.execute("ALTER TABLE venues ADD COLUMN published_rejected TEXT")
+    db.execute("ALTER TABLE venues ADD COLUMN published_reviews TEXT")
+    # Before this version paperharvest shipped ICLR conference configs only, and ICLR shows every rejected
+    # paper and every review. Other venues (a user's own config) stay unknown until their next fetch.
+    db.execute(
+        "UPDATE venues SET published_rejected = 'all', published_reviews = 'public'"
+        " WHERE venue_id LIKE 'ICLR.cc/%/Conference'"
+    )
+    db.execute("""
+        CREATE TABLE paper_certifications (
+          forum_id TEXT NOT NULL REFERENCES papers(forum_id) ON DELETE CASCADE,
+          certification TEXT NOT NULL,
+          PRIMARY KEY (forum_id, certification)
+        )""")
+    db.table("paper_certifications").create_index(["certification"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_people,
     _v3_links,
     _v4_repositories,
     _v5_quarantine_and_people,
+    _v6_attribution,
+    _v7_history,
+    _v8_comments,
+    _v9_venues,
+    _v10_venues_published,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

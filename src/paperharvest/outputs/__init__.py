@@ -1,0 +1,1 @@
+"""What users read, made from store queries: pure rendering, rows in and text out."""

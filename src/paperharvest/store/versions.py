@@ -1,0 +1,798 @@
+"""Every version of every note, the changes between versions, and the venue's data version.
+
+A stored raw note (a `raw_notes` row) is kept as the versions of its parts: the note itself without its
+`details`, the shape of its `details` (which replies, in which order, so the raw note can be put back
+together byte for byte), and each reply on its own. A version is content-addressed (the sha256 of its own
+compact JSON) and valid from the run that first saw it (`first_run_id`) until the run that saw it replaced or
+gone (`until_run_id`, NULL while current), so an unchanged re-run writes nothing.
+
+`changes` says per run what happened to each paper, in words a notebook can filter. At fetch time it is
+derived in the page's transaction from the stored records (before they are replaced) and the new ones;
+`rebuild` derives the same rows from the versions, through the normalizers (see paperharvest/history.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from paperharvest.errors import ConfigError
+from paperharvest.models import NormalizedNote, Paper, Review
+
+# The one rule for which replies are comments (store reads it, as the comments table does).
+from paperharvest.normalize.comments import comment_kind
+from paperharvest.venues import VenueConfig
+
+# The `details` keys that hold replies, each stored as a version of its own.
+REPLY_KEYS = ("directReplies", "replies")
+VERSION_COLUMNS = (
+    "venue",
+    "forum_id",
+    "parent_id",
+    "note_id",
+    "kind",
+    "invitation",
+    "tmdate",
+    "sha256",
+    "json",
+    "first_run_id",
+    "fetched_at",
+)
+CHANGE_COLUMNS = (
+    "run_id",
+    "venue",
+    "forum_id",
+    "note_id",
+    "kind",
+    "change",
+    "old",
+    "new",
+    "old_rating",
+    "new_rating",
+    "old_confidence",
+    "new_confidence",
+    "at",
+)
+PAPER_FIELDS = ("title", "abstract", "tldr", "keywords", "pdf_url", "modified_at")
+# (parent_id, note_id, kind): one note's place in one stored raw note.
+Key = tuple[str, str, str]
+# (note_id, kind, event: new / edited / removed, tmdate) of one version written or closed.
+Event = tuple[str, str, str, int | None]
+# One row of `changes`, in CHANGE_COLUMNS order.
+Change = tuple[Any, ...]
+
+
+def raw_json(payload: Any) -> str:
+    """The stored form of a raw payload: compact, keys in the order the API sent them.
+
+    A lone surrogate ("\\ud800", which JSON allows) cannot be encoded as UTF-8, so SQLite cannot store it:
+    such a payload is kept with \\u escapes instead, which json.loads reads back to the very same value.
+    """
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- splitting a raw note into versions, and putting it back together -------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteVersion:
+    parent_id: str
+    note_id: str
+    kind: str
+    forum_id: str
+    invitation: str | None
+    tmdate: int | None
+    text: str
+
+    @property
+    def key(self) -> Key:
+        return (self.parent_id, self.note_id, self.kind)
+
+
+def _invitations(note: Mapping[str, Any]) -> list[str]:
+    """A v1 note names one `invitation`; a v2 note lists `invitations`, the creating one first."""
+    listed = note.get("invitations")
+    if isinstance(listed, list):
+        return [i for i in listed if isinstance(i, str)]
+    single = note.get("invitation")
+    return [single] if isinstance(single, str) else []
+
+
+def note_kind(note: Mapping[str, Any], venue: VenueConfig) -> str:
+    """`review`, `decision` or `meta-review` by the venue's reply invitations; `comment` for what the
+    comments normalizer reads as a comment (official and public comments, rebuttals); `other` for the rest
+    (withdrawals, desk rejections, revisions...)."""
+    invitations = _invitations(note)
+    for kind, pattern in (
+        ("review", venue.review_pattern),
+        ("decision", venue.decision_pattern),
+        ("meta-review", venue.meta_review_pattern),
+    ):
+        if pattern is not None and any(pattern.match(i) for i in invitations):
+            return kind
+    if comment_kind(invitations) is not None:
+        return "comment"
+    return "other"
+
+
+def _splittable(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(r, Mapping) and isinstance(r.get("id"), str) and r["id"] for r in value
+    )
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _version(
+    parent: str, forum: str, kind: str, note: Mapping[str, Any], invitation: str | None, text: str
+) -> NoteVersion:
+    tmdate = note.get("tmdate")
+    return NoteVersion(
+        parent_id=parent,
+        note_id=str(note["id"]),
+        kind=kind,
+        forum_id=forum,
+        invitation=invitation,
+        tmdate=tmdate if isinstance(tmdate, int) else None,
+        text=text,
+    )
+
+
+def _members(items: Iterable[tuple[Any, Any]]) -> str:
+    """The inside of a JSON object (no braces) holding these items, as _dump writes them."""
+    return _dump(dict(items))[1:-1]
+
+
+def _join(*parts: str) -> str:
+    return "{" + ",".join(p for p in parts if p) + "}"
+
+
+def split_note_text(
+    note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool
+) -> tuple[list[NoteVersion], str]:
+    """The versions a stored raw note is kept as, and raw_json(note), the stored text of the whole note.
+
+    A submission's parts are the note without `details` (kind `submission`), the shape of `details` (kind
+    `details`) and each reply; a note stored alone (2018's venue-wide decisions) is one version of its own
+    kind. Each part is serialised once and the whole note's text is put together from the parts' texts
+    (compact JSON nests by plain concatenation), since serialising was most of the time a page took.
+    """
+    note_id = str(note["id"])
+    forum = note_id if submission else str(note.get("forum") or note_id)
+    kind = "submission" if submission else note_kind(note, venue)
+    if "details" not in note:
+        text = raw_json(note)
+        return [_version(note_id, forum, kind, note, listing, text)], text
+    items = list(note.items())
+    at = list(note).index("details")
+    before, after = _members(items[:at]), _members(items[at + 1 :])
+    own = {k: v for k, v in items if k != "details"}
+    out = [_version(note_id, forum, kind, own, listing, _join(before, after))]
+    details = note["details"]
+    shape: dict[str, Any] = {}
+    texts: list[str] = []
+    seen: set[str] = set()
+    if isinstance(details, Mapping):
+        for name, value in details.items():
+            key = _dump({name: 0})[1:-2]  # `"name":`, with json's own rules for a key that is not a str
+            if name in REPLY_KEYS and _splittable(value):
+                shape[name] = {"ids": [r["id"] for r in value]}
+                reply_texts = [_dump(reply) for reply in value]
+                for reply, reply_text in zip(value, reply_texts, strict=True):
+                    if reply["id"] not in seen:  # v2 may list a reply under both keys: one version
+                        seen.add(reply["id"])
+                        inv = _invitations(reply)
+                        reply_kind = note_kind(reply, venue)
+                        out.append(_version(note_id, forum, reply_kind, reply, inv[0] if inv else None, reply_text))
+                texts.append(key + "[" + ",".join(reply_texts) + "]")
+            else:
+                shape[name] = {"value": value}
+                texts.append(key + _dump(value))
+        layout: dict[str, Any] = {"at": at, "details": shape}
+        details_text = "{" + ",".join(texts) + "}"
+    else:
+        layout = {"at": at, "value": details}
+        details_text = _dump(details)
+    out.append(NoteVersion(note_id, note_id, "details", forum, None, None, _dump(layout)))
+    text = _join(before, '"details":' + details_text, after)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate somewhere: raw_json escapes each text that holds one, so serialise each again.
+        return [replace(v, text=raw_json(json.loads(v.text))) for v in out], raw_json(note)
+    return out, text
+
+
+def split_note(note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool) -> list[NoteVersion]:
+    """The versions a stored raw note is kept as (see split_note_text)."""
+    return split_note_text(note, venue, listing, submission=submission)[0]
+
+
+def assemble(top: str, layout: str | None, replies: Mapping[str, str]) -> dict[str, Any]:
+    """The raw note the versions were split from: raw_json(assemble(...)) is the stored text again."""
+    note: dict[str, Any] = json.loads(top)
+    if layout is None:
+        return note
+    shape = json.loads(layout)
+    if "value" in shape:
+        details: Any = shape["value"]
+    else:
+        details = {}
+        for name, part in shape["details"].items():
+            details[name] = [json.loads(replies[i]) for i in part["ids"]] if "ids" in part else part["value"]
+    items = list(note.items())
+    items.insert(shape["at"], ("details", details))
+    return dict(items)
+
+
+# Without statistics SQLite reads `venue = ? AND until_run_id IS NULL` as two equalities on the
+# (venue, until_run_id) index and scans every current version of the venue for each parent: quadratic at
+# ICLR 2026's size (a re-run spent minutes per page; measured with benchmarks/bench_history.py). The
+# queries by parent or by forum name the index that finds them directly.
+CURRENT = "note_versions INDEXED BY idx_note_versions_current"
+BY_FORUM = "note_versions INDEXED BY idx_note_versions_forum_id"
+
+# ---- writing versions ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class VersionWrite:
+    """What one page's versions did: the keys written (-> version id), the keys replaced or gone."""
+
+    inserted: dict[Key, int] = field(default_factory=dict)
+    closed: set[Key] = field(default_factory=set)
+
+
+def _current(db: sqlite_utils.Database, venue_key: str, parents: Sequence[str]) -> dict[Key, tuple[int, str]]:
+    found: dict[Key, tuple[int, str]] = {}
+    for start in range(0, len(parents), 500):
+        chunk = list(parents[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for vid, parent, note, kind, digest in db.execute(
+            f"""SELECT version_id, parent_id, note_id, kind, sha256 FROM {CURRENT}
+                WHERE venue = ? AND parent_id IN ({marks}) AND until_run_id IS NULL""",
+            [venue_key, *chunk],
+        ):
+            found[(parent, note, kind)] = (vid, digest)
+    return found
+
+
+def write_versions(
+    db: sqlite_utils.Database,
+    venue_key: str,
+    parents: Sequence[str],
+    versions: Sequence[NoteVersion],
+    *,
+    run_id: int | None,
+    fetched_at: str,
+) -> VersionWrite:
+    """Store the versions of the raw notes `parents` as fetched now. Call inside the page's transaction.
+
+    A version equal to the current one writes nothing; a new one closes the one it replaces; a part of a
+    parent that is no longer there (a reply gone from the forum) is closed too. Outside a run (run_id None:
+    tests, benchmarks, snapshots) there is no run to date a version by, so replaced versions are deleted and
+    only the current ones are kept.
+    """
+    current = _current(db, venue_key, parents)
+    done = VersionWrite()
+    fresh: list[tuple[NoteVersion, str]] = []
+    keys: set[Key] = set()
+    for version in versions:
+        keys.add(version.key)
+        digest = sha256(version.text)
+        old = current.get(version.key)
+        if old is None or old[1] != digest:
+            fresh.append((version, digest))
+    replaced = {v.key for v, _ in fresh}
+    done.closed = {key for key in current if key not in keys or key in replaced}
+    stale = [current[key][0] for key in done.closed]
+    if stale:
+        marks = ",".join("?" * len(stale))
+        if run_id is None:
+            db.execute(f"DELETE FROM note_versions WHERE version_id IN ({marks})", stale)
+        else:
+            db.execute(f"UPDATE note_versions SET until_run_id = ? WHERE version_id IN ({marks})", [run_id, *stale])
+    if not fresh:
+        return done
+    # The ids are given rather than read back: the page's transaction holds the write lock, so no one else
+    # can take them, and reading them back was a second query per page.
+    first_id = db.execute("SELECT coalesce(max(version_id), 0) + 1 FROM note_versions").fetchone()[0]
+    columns = ("version_id", *VERSION_COLUMNS)
+    sql = f"INSERT INTO note_versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    rows = []
+    for vid, (v, d) in enumerate(fresh, start=first_id):
+        done.inserted[v.key] = vid
+        rows.append(
+            (
+                vid,
+                venue_key,
+                v.forum_id,
+                v.parent_id,
+                v.note_id,
+                v.kind,
+                v.invitation,
+                v.tmdate,
+                d,
+                v.text,
+                run_id,
+                fetched_at,
+            )
+        )
+    db.conn.executemany(sql, rows)
+    return done
+
+
+def write_derived(
+    db: sqlite_utils.Database, notes: Iterable[tuple[str, NormalizedNote]], inserted: Mapping[Key, int]
+) -> None:
+    """The records read from new submission and review versions (`paper_versions`, `review_versions`) of
+    these (forum id, records)."""
+    papers = []
+    reviews = []
+    for forum_id, note in notes:
+        paper_version = inserted.get((forum_id, forum_id, "submission"))
+        if paper_version is not None:
+            paper = note.paper
+            papers.append((paper_version, forum_id, *(sql_value(getattr(paper, f)) for f in PAPER_FIELDS)))
+        for review in note.reviews:
+            vid = inserted.get((forum_id, review.review_id, "review"))
+            if vid is not None:
+                at = review.modified_at
+                reviews.append(
+                    (vid, review.review_id, forum_id, review.rating, review.confidence, at and at.isoformat())
+                )
+    db.conn.executemany(
+        f"INSERT INTO paper_versions (version_id, forum_id, {', '.join(PAPER_FIELDS)}) VALUES (?, ?{', ?' * 6})",
+        papers,
+    )
+    db.conn.executemany(
+        "INSERT INTO review_versions (version_id, review_id, forum_id, rating, confidence, modified_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        reviews,
+    )
+
+
+# ---- changes ------------------------------------------------------------------------------------------------
+
+
+def sql_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False)
+
+
+def paper_row(paper: Paper) -> dict[str, Any]:
+    return {name: sql_value(value) for name, value in paper.__dict__.items()}
+
+
+def review_row(review: Review) -> dict[str, Any]:
+    return {name: sql_value(value) for name, value in review.__dict__.items()}
+
+
+@dataclass
+class ForumState:
+    """A paper's records as the tables hold them (rows of `papers`, `reviews`, `decisions`)."""
+
+    paper: dict[str, Any]
+    reviews: dict[str, dict[str, Any]]
+    decision: dict[str, Any] | None
+
+
+def state_of(note: NormalizedNote) -> ForumState:
+    decision = None if note.decision is None else {k: sql_value(v) for k, v in note.decision.__dict__.items()}
+    return ForumState(paper_row(note.paper), {r.review_id: review_row(r) for r in note.reviews}, decision)
+
+
+def stored_states(db: sqlite_utils.Database, forum_ids: Sequence[str]) -> dict[str, ForumState]:
+    """The stored records of these papers, before a page replaces them."""
+    states: dict[str, ForumState] = {}
+    for start in range(0, len(forum_ids), 500):
+        chunk = list(forum_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(f"SELECT * FROM papers WHERE forum_id IN ({marks})", chunk):
+            states[row["forum_id"]] = ForumState(row, {}, None)
+        for row in db.query(f"SELECT * FROM reviews WHERE forum_id IN ({marks})", chunk):
+            states[row["forum_id"]].reviews[row["review_id"]] = row
+        for row in db.query(f"SELECT * FROM decisions WHERE forum_id IN ({marks})", chunk):
+            states[row["forum_id"]].decision = row
+    return states
+
+
+def _ms_iso(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
+# Events of versions of these kinds become changes directly; the other kinds are read through records.
+_EVENT_WORDS = {"comment": ("added", "edited", "removed"), "meta-review": ("posted", "edited", "removed")}
+
+
+def forum_changes(
+    run_id: int,
+    venue_key: str,
+    forum_id: str,
+    old: ForumState | None,
+    records: NormalizedNote,
+    events: Iterable[Event] = (),
+) -> list[Change]:
+    """The `changes` rows of one paper between two states. `events` are (note id, kind, event, tmdate) of
+    its comment and meta-review versions, event `new`, `edited` or `removed`. A paper seen for the first
+    time is one row, `added`: what came with it is not news."""
+
+    def row(note_id: str, kind: str, change: str, before: Any = None, after: Any = None, **more: Any) -> Change:
+        scores = [more.get(f"{side}_{name}") for name in ("rating", "confidence") for side in ("old", "new")]
+        return (run_id, venue_key, forum_id, note_id, kind, change, before, after, *scores, more.get("at"))
+
+    if old is None:
+        paper = records.paper
+        return [row(forum_id, "paper", "added", None, paper.title, at=sql_value(paper.modified_at))]
+    new = state_of(records)
+    out = []
+    was, now = old.paper, new.paper
+    at = now["modified_at"]
+    if was["status"] != now["status"]:
+        if now["status"] in ("withdrawn", "desk-rejected"):
+            out.append(row(forum_id, "paper", now["status"], was["status"], now["status"], at=at))
+        elif was["decision"] == now["decision"]:
+            out.append(row(forum_id, "paper", "status changed", was["status"], now["status"], at=at))
+    for name, word in (("title", "title revised"), ("abstract", "abstract revised"), ("pdf_url", "pdf revised")):
+        if was[name] != now[name]:
+            out.append(row(forum_id, "paper", word, was[name], now[name], at=at))
+    d_old, d_new = old.decision, new.decision
+    if d_new is not None and (d_old is None or d_old["decision"] != d_new["decision"]):
+        word = "posted" if d_old is None else "changed"
+        before = None if d_old is None else d_old["decision"]
+        out.append(row(d_new["decision_id"], "decision", word, before, d_new["decision"], at=d_new["modified_at"]))
+    elif d_new is None and d_old is not None:
+        out.append(row(d_old["decision_id"], "decision", "removed", d_old["decision"], None))
+    for review_id in sorted(old.reviews.keys() | new.reviews.keys()):
+        r_old, r_new = old.reviews.get(review_id), new.reviews.get(review_id)
+        if r_old == r_new:
+            continue
+        scores = {
+            "old_rating": r_old and r_old["rating"],
+            "new_rating": r_new and r_new["rating"],
+            "old_confidence": r_old and r_old["confidence"],
+            "new_confidence": r_new and r_new["confidence"],
+        }
+        word = "added" if r_old is None else "removed" if r_new is None else "edited"
+        out.append(row(review_id, "review", word, at=r_new and r_new["modified_at"], **scores))
+    for note_id, kind, event, tmdate in sorted(events):
+        words = _EVENT_WORDS.get(kind)
+        if words is not None:
+            word = words[("new", "edited", "removed").index(event)]
+            out.append(row(note_id, kind, word, at=_ms_iso(tmdate) if event != "removed" else None))
+    return out
+
+
+def write_changes(db: sqlite_utils.Database, rows: Sequence[Change]) -> None:
+    db.conn.executemany(
+        f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})", rows
+    )
+
+
+def page_events(write: VersionWrite, tmdates: Mapping[Key, int | None]) -> dict[str, list[Event]]:
+    """Per parent: (note id, kind, event, tmdate) of every version written or closed."""
+    events: dict[str, list[Event]] = {}
+    for key in write.inserted:
+        event = "edited" if key in write.closed else "new"
+        events.setdefault(key[0], []).append((key[1], key[2], event, tmdates.get(key)))
+    for key in write.closed - write.inserted.keys():
+        events.setdefault(key[0], []).append((key[1], key[2], "removed", None))
+    return events
+
+
+# ---- reading versions back ------------------------------------------------------------------------------------
+
+
+def _valid(run_id: int, *, before: bool) -> tuple[str, list[int]]:
+    """SQL for the versions valid at `run_id` (or, `before`, at the venue's previous run). Versions stored
+    outside a run (first_run_id NULL) count from the beginning."""
+    if before:
+        return "coalesce(first_run_id, 0) < ? AND (until_run_id IS NULL OR until_run_id >= ?)", [run_id, run_id]
+    return "coalesce(first_run_id, 0) <= ? AND (until_run_id IS NULL OR until_run_id > ?)", [run_id, run_id]
+
+
+@dataclass
+class StoredNote:
+    """A raw note put back together from its versions valid at one run."""
+
+    parent_id: str
+    kind: str
+    listing: str
+    note: dict[str, Any]
+    fetched_at: str
+    versions: dict[Key, int]
+    # The run that first saw each part (0: stored outside a run).
+    first_runs: dict[Key, int]
+
+
+def notes_at(
+    db: sqlite_utils.Database,
+    venue_key: str,
+    run_id: int,
+    *,
+    before: bool = False,
+    forum_ids: Sequence[str] | None = None,
+) -> Iterator[StoredNote]:
+    """Every raw note of the venue (or of these papers) as it was at `run_id`, a parent at a time."""
+    valid, params = _valid(run_id, before=before)
+    if forum_ids is None:
+        chunks: Iterable[Sequence[str] | None] = [None]
+    else:
+        chunks = [forum_ids[i : i + 500] for i in range(0, len(forum_ids), 500)]
+    for chunk in chunks:
+        where = "" if chunk is None else f"AND forum_id IN ({','.join('?' * len(chunk))})"
+        rows = db.execute(
+            f"""SELECT parent_id, note_id, kind, invitation, json, fetched_at, version_id, coalesce(first_run_id, 0)
+                FROM {"note_versions" if chunk is None else BY_FORUM}
+                WHERE venue = ? AND {valid} {where} ORDER BY parent_id""",
+            [venue_key, *params, *(chunk or [])],
+        )
+        group: list[tuple[Any, ...]] = []
+        for row in rows:
+            if group and group[0][0] != row[0]:
+                yield _stored(group)
+                group = []
+            group.append(row)
+        if group:
+            yield _stored(group)
+
+
+def _stored(rows: list[tuple[Any, ...]]) -> StoredNote:
+    parent = rows[0][0]
+    top = next(r for r in rows if r[1] == parent and r[2] != "details")
+    layout = next((r[4] for r in rows if r[2] == "details"), None)
+    replies = {r[1]: r[4] for r in rows if r is not top and r[2] != "details"}
+    return StoredNote(
+        parent_id=parent,
+        kind=top[2],
+        listing=top[3],
+        note=assemble(top[4], layout, replies),
+        fetched_at=max(r[5] for r in rows),
+        versions={(r[0], r[1], r[2]): r[6] for r in rows},
+        first_runs={(r[0], r[1], r[2]): r[7] for r in rows},
+    )
+
+
+def run_events(
+    db: sqlite_utils.Database, venue_key: str, run_id: int, forum_ids: Sequence[str]
+) -> dict[str, list[Event]]:
+    """Per parent: (note id, kind, event, tmdate) of the versions run `run_id` wrote or closed."""
+    marks = ",".join("?" * len(forum_ids))
+    written: dict[Key, int | None] = {}
+    closed: set[Key] = set()
+    for parent, note, kind, tmdate, first, until in db.execute(
+        f"""SELECT parent_id, note_id, kind, tmdate, coalesce(first_run_id, 0), until_run_id FROM {BY_FORUM}
+            WHERE venue = ? AND forum_id IN ({marks}) AND (coalesce(first_run_id, 0) = ? OR until_run_id = ?)""",
+        [venue_key, *forum_ids, run_id, run_id],
+    ):
+        if first == run_id:
+            written[(parent, note, kind)] = tmdate
+        if until == run_id:
+            closed.add((parent, note, kind))
+    write = VersionWrite(inserted={k: 0 for k in written}, closed=closed)
+    return page_events(write, written)
+
+
+def touched_forums(db: sqlite_utils.Database, venue_key: str, run_id: int) -> list[str]:
+    rows = db.execute(
+        """SELECT DISTINCT forum_id FROM note_versions
+           WHERE venue = ? AND (coalesce(first_run_id, 0) = ? OR until_run_id = ?) ORDER BY forum_id""",
+        [venue_key, run_id, run_id],
+    )
+    return [r[0] for r in rows]
+
+
+def version_runs(db: sqlite_utils.Database, venue_key: str) -> list[int]:
+    """Every run that wrote or closed a version of the venue, in order (0: versions stored outside a run)."""
+    rows = db.execute(
+        """SELECT coalesce(first_run_id, 0) FROM note_versions WHERE venue = ?
+           UNION SELECT until_run_id FROM note_versions WHERE venue = ? AND until_run_id IS NOT NULL
+           ORDER BY 1""",
+        [venue_key, venue_key],
+    )
+    return [r[0] for r in rows]
+
+
+def clear_history(db: sqlite_utils.Database, venue_key: str) -> None:
+    """The rows `rebuild` derives again from the versions."""
+    db.execute("DELETE FROM changes WHERE venue = ?", [venue_key])
+    for table in ("paper_versions", "review_versions"):
+        db.execute(
+            f"DELETE FROM {table} WHERE version_id IN (SELECT version_id FROM note_versions WHERE venue = ?)",
+            [venue_key],
+        )
+
+
+def unversioned_notes(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, str, str]]:
+    """(note id, listing, json, fetched_at) of the venue's raw notes without a current version: a database
+    from before versions were kept."""
+    rows = db.execute(
+        """SELECT note_id, invitation, json, fetched_at FROM raw_notes r WHERE venue = ? AND NOT EXISTS
+             (SELECT 1 FROM note_versions v INDEXED BY idx_note_versions_current
+              WHERE v.venue = r.venue AND v.parent_id = r.note_id AND v.until_run_id IS NULL) ORDER BY rowid""",
+        [venue_key],
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+# ---- data versions ------------------------------------------------------------------------------------------
+
+
+def venue_data_version(db: sqlite_utils.Database, venue_key: str, run_id: int | None = None) -> str | None:
+    """A short hash over the venue's note versions, current or valid at `run_id`: equal data versions mean
+    equal notes, whatever database or machine holds them. None for a venue with no versions."""
+    params: list[int] = []
+    if run_id is None:
+        valid = "until_run_id IS NULL"
+    else:
+        valid, params = _valid(run_id, before=False)
+    rows = db.execute(
+        f"""SELECT parent_id, note_id, kind, sha256 FROM note_versions WHERE venue = ? AND {valid}
+            ORDER BY parent_id, note_id, kind""",
+        [venue_key, *params],
+    )
+    digest = hashlib.sha256()
+    empty = True
+    for row in rows:
+        empty = False
+        digest.update(" ".join(row).encode("utf-8") + b"\n")
+    return None if empty else digest.hexdigest()[:12]
+
+
+def set_data_version(db: sqlite_utils.Database, run_id: int, version: str | None) -> None:
+    db.execute("UPDATE runs SET data_version = ? WHERE run_id = ?", [version, run_id])
+
+
+def runs_without_data_version(db: sqlite_utils.Database, venue_key: str, before_run: int) -> list[int]:
+    """Earlier runs of the venue that died before recording their data version."""
+    rows = db.execute(
+        "SELECT run_id FROM runs WHERE venue = ? AND run_id < ? AND data_version IS NULL ORDER BY run_id",
+        [venue_key, before_run],
+    )
+    return [r[0] for r in rows]
+
+
+def previous_run(db: sqlite_utils.Database, venue_key: str, run_id: int) -> int | None:
+    row = db.execute("SELECT max(run_id) FROM runs WHERE venue = ? AND run_id < ?", [venue_key, run_id]).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def history_counts(db: sqlite_utils.Database, venue_key: str, run_id: int) -> dict[str, int]:
+    """What run `run_id` added to the venue's history."""
+    one = db.execute(
+        """SELECT (SELECT count(*) FROM note_versions WHERE venue = :v AND first_run_id = :r),
+                  (SELECT count(*) FROM note_versions WHERE venue = :v AND until_run_id = :r),
+                  (SELECT count(*) FROM changes WHERE venue = :v AND run_id = :r)""",
+        {"v": venue_key, "r": run_id},
+    ).fetchone()
+    return {"versions_written": one[0], "versions_closed": one[1], "changes": one[2]}
+
+
+# ---- which run a user means -----------------------------------------------------------------------------------
+
+
+def _moment(text: str, *, end_of_day: bool) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is neither a run number nor a date (YYYY-MM-DD or an ISO 8601 time)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if end_of_day and len(text) == 10:
+        moment += timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+def _venue_runs(db: sqlite_utils.Database, venue_key: str) -> list[tuple[int, datetime]]:
+    rows = db.execute("SELECT run_id, started_at FROM runs WHERE venue = ? ORDER BY run_id", [venue_key])
+    return [(r[0], datetime.fromisoformat(r[1])) for r in rows]
+
+
+def run_as_of(db: sqlite_utils.Database, venue_key: str, spec: str) -> int:
+    """The run `spec` names (a run number of the venue), or the venue's last run started by a date or time
+    (a date means the end of that day, UTC)."""
+    runs = _venue_runs(db, venue_key)
+    if spec.isdigit():
+        if int(spec) not in {r for r, _ in runs}:
+            raise ConfigError(f"run {spec} is not a run of {venue_key}")
+        return int(spec)
+    moment = _moment(spec, end_of_day=True)
+    chosen = [r for r, started in runs if started <= moment]
+    if not chosen:
+        raise ConfigError(f"no run of {venue_key} started by {spec}")
+    return chosen[-1]
+
+
+def first_run_since(db: sqlite_utils.Database, venue_key: str, spec: str) -> int:
+    """The first run that counts as `--since spec`: after run `spec`, or started at or after a date/time."""
+    if spec.isdigit():
+        return int(spec) + 1
+    moment = _moment(spec, end_of_day=False)
+    later = [r for r, started in _venue_runs(db, venue_key) if started >= moment]
+    return later[0] if later else 1 << 62
+
+
+def list_changes(
+    db: sqlite_utils.Database,
+    venue_key: str,
+    *,
+    since_run: int = 0,
+    kinds: Sequence[str] = (),
+    changes: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """The venue's changes from run `since_run` on, oldest first, optionally of some kinds / changes only."""
+    where, params = ["venue = ?", "run_id >= ?"], [venue_key, since_run]
+    for column, wanted in (("kind", kinds), ("change", changes)):
+        if wanted:
+            where.append(f"{column} IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+    return list(db.query(f"SELECT * FROM changes WHERE {' AND '.join(where)} ORDER BY rowid", params))
+
+
+# ---- snapshots ------------------------------------------------------------------------------------------------
+
+
+def _columns(db: sqlite_utils.Database, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def copy_venue_history(
+    source: sqlite_utils.Database, target: sqlite_utils.Database, venue_key: str, run_id: int
+) -> None:
+    """Into an empty database: the venue's row, its runs up to `run_id`, and its history as that run left
+    it (versions it had not yet seen replaced are current again). Call inside a transaction on `target`."""
+    last_ok = source.execute(
+        "SELECT run_id, ended_at FROM runs WHERE venue = ? AND run_id <= ? AND outcome = 'ok' ORDER BY run_id DESC",
+        [venue_key, run_id],
+    ).fetchone()
+    copies: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("venues", "key = :venue", {}),
+        ("runs", "venue = :venue AND run_id <= :run", {}),
+        (
+            "note_versions",
+            "venue = :venue AND coalesce(first_run_id, 0) <= :run",
+            {"until_run_id": "CASE WHEN until_run_id > :run THEN NULL ELSE until_run_id END"},
+        ),
+        ("changes", "venue = :venue AND run_id <= :run", {}),
+    )
+    params = {"venue": venue_key, "run": run_id}
+    for table, where, computed in copies:
+        columns = _columns(target, table)
+        chosen = ", ".join(computed.get(c, c) for c in columns)
+        rows = source.execute(f"SELECT {chosen} FROM {table} WHERE {where} ORDER BY rowid", params)
+        marks = ", ".join("?" * len(columns))
+        target.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    for table in ("paper_versions", "review_versions"):
+        columns = _columns(target, table)
+        rows = source.execute(
+            f"""SELECT {", ".join(columns)} FROM {table} WHERE version_id IN
+                (SELECT version_id FROM note_versions WHERE venue = :venue AND coalesce(first_run_id, 0) <= :run)""",
+            params,
+        )
+        target.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
+        )
+    target.execute(
+        "UPDATE venues SET last_run_id = ?, last_harvested_at = ? WHERE key = ?",
+        [last_ok[0] if last_ok else None, last_ok[1] if last_ok else None, venue_key],
+    )
