@@ -221,6 +221,11 @@ def test_rating_change_is_what_the_history_saw_before_the_decision(
                 ("d3", "fMach03", "Reject", "2021-02-01T00:00:00+00:00"),
             ],
         )
+        # A run that looked again before the decisions: without one no change is known.
+        conn.execute(
+            "INSERT INTO runs (venue, command, started_at, outcome)"
+            " VALUES ('toyconf2021', 'fetch', '2021-01-20T00:00:00+00:00', 'ok')"
+        )
     conn.close()
     out = digest(toy_db, capsys, "--by", "rating-change")
     assert forum_ids(out) == ["fAttn01", "fEvil02", "fMach03", "fConf05", "fGone04"]  # unknown change last

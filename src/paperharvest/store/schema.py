@@ -548,18 +548,27 @@ before AS (
 now AS (SELECT forum_id, avg(rating) AS mean, count(rating) AS ratings FROM reviews GROUP BY forum_id),
 -- The change during the review period, as the harvest saw it: over the review versions fetched before the
 -- paper's decision was posted (all of them while undecided), each review's last rating minus its first,
--- averaged. A paper none of whose reviews was fetched before its decision has no known change (NULL, never 0).
+-- averaged. Known only where a later run of the venue looked again before the decision: a paper seen by one
+-- harvest alone, or only after its decision, has no known change (NULL, never 0).
 harvested AS (
-  SELECT h.forum_id, h.rating,
+  SELECT h.forum_id, h.rating, h.fetched_at, dd.created_at AS decided_at,
     row_number() OVER (PARTITION BY h.review_id ORDER BY h.version) AS oldest,
     row_number() OVER (PARTITION BY h.review_id ORDER BY h.version DESC) AS newest
   FROM review_history h LEFT JOIN decisions dd ON dd.forum_id = h.forum_id
   WHERE h.rating IS NOT NULL AND (dd.created_at IS NULL OR julianday(h.fetched_at) < julianday(dd.created_at))
 ),
+looked_again AS (
+  SELECT s.forum_id FROM (
+    SELECT forum_id, min(fetched_at) AS first_fetch, max(decided_at) AS decided_at FROM harvested GROUP BY forum_id
+  ) s JOIN papers pp ON pp.forum_id = s.forum_id
+  WHERE EXISTS (
+    SELECT 1 FROM runs r WHERE r.venue = pp.venue AND julianday(r.started_at) > julianday(s.first_fetch)
+      AND (s.decided_at IS NULL OR julianday(r.started_at) < julianday(s.decided_at)))
+),
 change AS (
   SELECT forum_id,
     round(avg(CASE WHEN newest = 1 THEN rating END) - avg(CASE WHEN oldest = 1 THEN rating END), 2) AS rating_change
-  FROM harvested GROUP BY forum_id
+  FROM harvested WHERE forum_id IN (SELECT forum_id FROM looked_again) GROUP BY forum_id
 )
 SELECT
   p.forum_id,
