@@ -39,14 +39,29 @@ from paperharvest.venues import find_venue  # noqa: E402
 
 Venue = dict[str, list[dict[str, Any]]]
 
+# Both processes run as a core install would: the dev install also holds pandas, numpy and pyarrow (the
+# notebook and parquet extras), which sqlite-utils imports whenever they are there, for DataFrame support
+# neither harvester uses: about 150 MB that a cron install does not have.
+# The child's own peak memory is its VmHWM, written at exit: getrusage's ru_maxrss survives exec on Linux,
+# so a child spawned by this process (which holds the venue and the fake server) would report our peak.
+CORE_INSTALL = (
+    "import sys, os, atexit\n"
+    "for _extra in ('pandas', 'numpy', 'pyarrow', 'matplotlib'): sys.modules[_extra] = None\n"
+    "def _peak():\n"
+    "    with open('/proc/self/status') as f: hwm = [l for l in f if l.startswith('VmHWM')][0].split()[1]\n"
+    "    with open(os.environ['BENCH_PEAK_FILE'], 'w') as out: out.write(hwm)\n"
+    "atexit.register(_peak)\n"
+)
 # The harvest runs in its own process (so its peak memory is its own), fenced to loopback like the tests.
-FENCED_FETCH = (
+FENCED_FETCH = CORE_INSTALL + (
     "import sys; from tests.fakes.loopback import loopback_only; from paperharvest.cli import main\n"
     "with loopback_only(): sys.exit(main(['fetch', *sys.argv[1:]]))"
 )
 # The peer: what a user writes with openreview-py and sqlite-utils, fenced the same way. Its client gets a
 # placeholder token (not a JWT, so it makes no login request), as sources/openreview.py does.
-PEER_FETCH = """
+PEER_FETCH = (
+    CORE_INSTALL
+    + """
 import sys
 import openreview, sqlite_utils
 from tests.fakes.loopback import loopback_only
@@ -58,6 +73,7 @@ with loopback_only():
         notes = client.get_all_notes(invitation=invitation, details="directReplies")
         db["notes"].insert_all((note.to_json() for note in notes), pk="id", alter=True)
 """
+)
 ANSWER_DELAY = float(os.environ.get("BENCH_ANSWER_DELAY", "0.25"))  # seconds per API answer
 PEER_DELAY = 0.2
 PEER_ROUNDS = int(os.environ.get("BENCH_PEER_ROUNDS", "3"))
@@ -102,16 +118,16 @@ def _env(fake: FakeOpenReview) -> dict[str, str]:
 def run_child(fake: FakeOpenReview, argv: list[str]) -> Child:
     """Run `python -c argv...` against the fake; wall seconds, the process's own peak memory, its requests."""
     before = len(fake.requests)
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", *argv], env=_env(fake), cwd=REPO)
-    # wait4 gives this child's own rusage, not the maximum over every child so far.
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"bench: {argv[1:]} exited with {proc.returncode}")
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        env = {**_env(fake), "BENCH_PEAK_FILE": peak.name}
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", *argv], env=env, cwd=REPO, check=False)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {argv[1:]} exited with {proc.returncode}")
+        peak_kb = int(peak.read() or 0)
     requests = Counter(f"{r.method} {r.path}" for r in fake.requests[before:])
-    return Child(seconds, usage.ru_maxrss / 1024, requests)
+    return Child(seconds, peak_kb / 1024, requests)
 
 
 def fenced_fetch(fake: FakeOpenReview, db: Path, venue_key: str) -> Child:

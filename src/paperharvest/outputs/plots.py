@@ -140,7 +140,7 @@ def plot_stats(stats: VenueStats) -> Any:
         ax.set_ylabel("rating points")
         _fit_categories(ax, len(stats.changes))
     else:
-        why = "no rating history in this database" if stats.changes is None else "no paper's history spans a rebuttal"
+        why = "no change known: no later harvest\nlooked again before the decisions"
         _nothing(ax, "Rating change during the rebuttal", why)
     return fig
 

@@ -105,7 +105,7 @@ class VenueStats:
     by_bucket: tuple[BucketRow, ...]
     topic_kind: str
     topics: tuple[TopicRow, ...]
-    changes: tuple[ChangeRow, ...] | None  # None: the database has no rating history
+    changes: tuple[ChangeRow, ...] | None  # None: no paper has a known rating change
     # venues.published_rejected: only "all" makes accepted / with an outcome the venue's acceptance rate.
     rejected_published: str | None = "all"
 
@@ -307,7 +307,13 @@ def sections(stats: VenueStats) -> list[Section]:
         ),
     ]
     if stats.changes is None:
-        result.append(("rating change during the rebuttal: no rating history in this database", [], []))
+        result.append(
+            (
+                "rating change during the rebuttal: none known (a later harvest must look again before the decisions)",
+                [],
+                [],
+            )
+        )
     else:
         change_rows = [
             {
