@@ -20,6 +20,7 @@ DECISIONS_2018 = {
     "Reject": "Reject",
 }
 LISTING = "ICLR.cc/2018/Conference/-/{}"
+Venue = dict[str, list[dict[str, Any]]]
 DECISION_LISTING = "ICLR.cc/2018/Conference/-/Acceptance_Decision"
 
 
@@ -64,6 +65,15 @@ def venue_2018() -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
         venue[listing] = notes
     venue[DECISION_LISTING] = decisions
     return venue, expected
+
+
+def venue_2018_before_one_decision() -> tuple[Venue, Venue, dict[str, str], str]:
+    """(the venue before one paper's decision was posted, the venue after, every paper's decision, that paper)."""
+    venue, expected = venue_2018()
+    late = next(iter(expected))
+    early = copy.deepcopy(venue)
+    early[DECISION_LISTING] = [d for d in early[DECISION_LISTING] if d["forum"] != late]
+    return early, venue, expected, late
 
 
 def test_venue_wide_decisions_are_matched_to_papers_by_forum(tmp_path: Path, fake_env: Any) -> None:

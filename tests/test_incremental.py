@@ -12,7 +12,7 @@ from paperharvest.cli import main
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
 from tests.helpers import DATA_TABLES, rows, timeless_dump
-from tests.test_e2e_iclr2018 import DECISION_LISTING, venue_2018
+from tests.test_e2e_iclr2018 import venue_2018_before_one_decision
 
 BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
 WITHDRAWN = "ICLR.cc/2020/Conference/-/Withdrawn_Submission"
@@ -83,10 +83,7 @@ def test_a_rerun_applies_every_change_and_equals_a_clean_harvest(tmp_path: Path,
 
 
 def test_iclr2018_decision_posted_between_two_runs_is_applied(tmp_path: Path, fake_env: Any) -> None:
-    venue, expected = venue_2018()
-    late = next(iter(expected))
-    early = copy.deepcopy(venue)
-    early[DECISION_LISTING] = [d for d in early[DECISION_LISTING] if d["forum"] != late]
+    early, venue, expected, late = venue_2018_before_one_decision()
     db = tmp_path / "2018.db"
     harvest(early, db, fake_env, "iclr2018")
     assert rows(db, "SELECT decision FROM papers WHERE forum_id = ?", late) == [(None,)]

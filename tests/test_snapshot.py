@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 from paperharvest.cli import main
 from tests.fakes.changing_venue import ChangingVenue
 from tests.helpers import DATA_TABLES, copy_db, rows, scalar, timeless_dump
-from tests.test_e2e_iclr2018 import DECISION_LISTING, venue_2018
+from tests.test_e2e_iclr2018 import venue_2018_before_one_decision
 from tests.test_history import HISTORY_TABLES
 from tests.test_incremental import harvest
 
@@ -61,10 +60,7 @@ def test_a_snapshot_never_overwrites_and_needs_a_run_that_exists(tmp_path: Path,
 def test_a_snapshot_of_a_venue_with_venue_wide_decisions(tmp_path: Path, fake_env: Any) -> None:
     """ICLR 2018: the decisions are notes of their own, stored alone, and a decision posted later is read with
     its paper only from then on."""
-    venue, expected = venue_2018()
-    late = next(iter(expected))
-    early = copy.deepcopy(venue)
-    early[DECISION_LISTING] = [d for d in early[DECISION_LISTING] if d["forum"] != late]
+    early, venue, expected, late = venue_2018_before_one_decision()
     db = tmp_path / "2018.db"
     harvest(early, db, fake_env, "iclr2018")
     left = copy_db(db, tmp_path / "after-run-1.db")

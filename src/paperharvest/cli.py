@@ -453,15 +453,21 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     venue = find_venue_row(db, args.venue)
     papers = digest_papers(db, venue.key, selection)
     text = render(Digest(venue, selection, data_version(db, venue.key), papers, args.machine_tldr), args.format)
-    if args.out is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        args.out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write the digest to {args.out}: {exc.strerror or exc}") from None
-    log.info("%d papers -> %s", len(papers), args.out)
+    if _write_out(text, args.out, "the digest"):
+        log.info("%d papers -> %s", len(papers), args.out)
     return 0
+
+
+def _write_out(text: str, path: Path | None, what: str) -> bool:
+    """`text` to stdout, or to `path` (True); a file that cannot be written is a usage error naming it."""
+    if path is None:
+        sys.stdout.write(text)
+        return False
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+    return True
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -500,14 +506,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_datasette_metadata(args: argparse.Namespace, settings: Settings) -> int:
     db = _open_ready_db(settings, create=False)
     text = json.dumps(datasette_metadata(db, settings.db_path), indent=2, ensure_ascii=False) + "\n"
-    if args.out is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        args.out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write the metadata to {args.out}: {exc.strerror or exc}") from None
-    log.info("Datasette metadata -> %s (datasette %s --metadata %s)", args.out, settings.db_path, args.out)
+    if _write_out(text, args.out, "the metadata"):
+        log.info("Datasette metadata -> %s (datasette %s --metadata %s)", args.out, settings.db_path, args.out)
     return 0
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -34,6 +36,7 @@ from paperharvest.store.save import iter_raw_notes, replace_records, save_reject
 from paperharvest.venues import VenueConfig
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 REBUILD_BATCH = 1000
 
@@ -108,29 +111,30 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
 
 def rebuild_repositories(db: sqlite_utils.Database, venue_key: str | None = None) -> int:
     """The repositories' columns, read again from the stored GitHub answers."""
-    done = 0
-    with db.atomic():
-        for url, payload in stored_repositories(db, venue_key):
-            try:
-                repo = repository_from_github(payload)
-            except NormalizeError as exc:
-                log.warning("rebuild: skipping the stored GitHub answer for %s: %s", url, exc)
-                continue
-            rewrite_repository(db, url, repo)
-            done += 1
-    return done
+    return _reread(db, stored_repositories(db, venue_key), repository_from_github, rewrite_repository, "repository")
 
 
 def rebuild_github_users(db: sqlite_utils.Database, venue_key: str | None = None) -> int:
     """The GitHub users' columns, read again from the stored answers."""
+    return _reread(db, stored_github_users(db, venue_key), github_user, rewrite_github_user, "user")
+
+
+def _reread(
+    db: sqlite_utils.Database,
+    stored: Iterable[tuple[str, Any]],
+    read: Callable[[Any], R],
+    rewrite: Callable[[sqlite_utils.Database, str, R], None],
+    what: str,
+) -> int:
+    """Each stored GitHub answer read again and its columns rewritten; one today's reader refuses is skipped."""
     done = 0
     with db.atomic():
-        for login, payload in stored_github_users(db, venue_key):
+        for key, payload in stored:
             try:
-                user = github_user(payload)
+                record = read(payload)
             except NormalizeError as exc:
-                log.warning("rebuild: skipping the stored GitHub answer for user %s: %s", login, exc)
+                log.warning("rebuild: skipping the stored GitHub answer for %s %s: %s", what, key, exc)
                 continue
-            rewrite_github_user(db, login, user)
+            rewrite(db, key, record)
             done += 1
     return done
