@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -208,6 +209,11 @@ def _describe(counts: dict[str, Any]) -> str:
     return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if isinstance(n, int)) or "nothing"
 
 
+def _listed(text: str) -> list[str]:
+    """The items of a comma-separated flag, blanks left out."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _network(settings: Settings, record: Path | None = None, replay: Path | None = None) -> Network:
     policy = RetryPolicy(
         max_retries=settings.max_retries,
@@ -223,21 +229,25 @@ def _names_a_venue_id(name: str) -> bool:
     return "/" in name or name != name.lower()
 
 
+def _kept_configs(settings: Settings) -> dict[str, VenueConfig]:
+    """The config files kept in the configs folder, by key; none when there is no such folder."""
+    configs = settings.venue_configs_dir
+    return load_all_venues(configs) if configs.is_dir() else {}
+
+
 def _kept_or_derived(settings: Settings, name: str, network: Network) -> tuple[VenueConfig, ConfigSource]:
     """The venue's kept config file, which always wins; else, for a venue id, the config derived from its group."""
-    configs = settings.venue_configs_dir
-    kept = load_all_venues(configs).values() if configs.is_dir() else []
+    kept = _kept_configs(settings).values()
     if not _names_a_venue_id(name) or any(name in (config.venue_id, config.key) for config in kept):
         # An unknown key is find_venue's error, which lists the keys there are.
-        return find_venue(configs, name), "file"
+        return find_venue(settings.venue_configs_dir, name), "file"
     derived = derive_from_openreview(make_client(settings, network), settings, name)
     log.info("%s: no config file; config derived from its venue group (paperharvest venue-config %s)", name, name)
     return derived.config, "group"
 
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
-    chosen = {s.strip() for s in args.stages.split(",") if s.strip()}
-    skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
+    chosen, skipped = set(_listed(args.stages)), set(_listed(args.skip))
     unknown = sorted((chosen | skipped) - set(STAGES))
     stages = [s for s in STAGES if s in chosen - skipped]
     if unknown or not stages:
@@ -270,8 +280,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 def _known_venues(db: sqlite_utils.Database, settings: Settings) -> dict[str, VenueConfig]:
     """The venues the offline commands know: the configs the database's fetches stored (a venue derived from
     its group has no file), and the kept files, which win."""
-    files = load_all_venues(settings.venue_configs_dir) if settings.venue_configs_dir.is_dir() else {}
-    return {**stored_venue_configs(db), **files}
+    return {**stored_venue_configs(db), **_kept_configs(settings)}
 
 
 def _known_venue(db: sqlite_utils.Database, settings: Settings, name: str) -> VenueConfig:
@@ -315,8 +324,7 @@ def cmd_discover(args: argparse.Namespace, settings: Settings) -> int:
     network = _network(settings)
     host: Literal[1, 2] | None = 1 if args.host == "v1" else 2 if args.host == "v2" else None
     found = discover_venues(make_client(settings, network), settings, host, args.match, look_up=DISCOVER_LOOK_UPS)
-    configs = settings.venue_configs_dir
-    kept = {config.venue_id: key for key, config in load_all_venues(configs).items()} if configs.is_dir() else {}
+    kept = {config.venue_id: key for key, config in _kept_configs(settings).items()}
     rows = [
         {
             "venue_id": venue.venue_id,
@@ -355,10 +363,6 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     columns = ["run_id", "venue", "command", "outcome", "data_version", "started_at", "ended_at", "error"]
     _print_table(runs, columns)
     return 0
-
-
-def _listed(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _short(value: object, width: int = 40) -> object:
@@ -424,7 +428,7 @@ def _positive_int(text: str) -> int:
 
 
 def _digest_selection(args: argparse.Namespace) -> Selection:
-    papers = tuple(dict.fromkeys(p.strip() for p in (args.papers or "").split(",") if p.strip()))
+    papers = tuple(dict.fromkeys(_listed(args.papers or "")))
     filters = {
         "--status": args.status,
         "--presentation": args.presentation,
@@ -458,15 +462,22 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _writing(what: str, path: Path) -> Iterator[None]:
+    """A file or folder that cannot be written is a usage error naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+
+
 def _write_out(text: str, path: Path | None, what: str) -> bool:
-    """`text` to stdout, or to `path` (True); a file that cannot be written is a usage error naming it."""
+    """`text` to stdout, or to `path` (True)."""
     if path is None:
         sys.stdout.write(text)
         return False
-    try:
+    with _writing(what, path):
         path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
     return True
 
 
@@ -475,10 +486,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     venue = find_venue_row(db, args.venue)
     out = args.out or Path("data") / "export" / venue.key
     tables = choose_tables(db, args.table, args.all)
-    try:
+    with _writing("the export", out):
         written = export_venue(db, venue.key, venue.name, tables, args.format, out)
-    except OSError as exc:
-        raise ConfigError(f"cannot write the export to {out}: {exc.strerror or exc}") from None
     for item in written:
         log.info("%s: %d rows -> %s", item.table.name, item.rows, item.path)
     log.info("dataset card -> %s", out / "README.md")
@@ -495,17 +504,15 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         if columns:
             _print_table(rows, columns)
     if args.plot:
-        try:
+        with _writing("the plot", args.plot):
             save_plot(computed, args.plot)
-        except OSError as exc:
-            raise ConfigError(f"cannot write the plot to {args.plot}: {exc.strerror or exc}") from None
         log.info("plot -> %s", args.plot)
     return 0
 
 
 def cmd_datasette_metadata(args: argparse.Namespace, settings: Settings) -> int:
-    db = _open_ready_db(settings, create=False)
-    text = json.dumps(datasette_metadata(db, settings.db_path), indent=2, ensure_ascii=False) + "\n"
+    _open_ready_db(settings, create=False)  # the metadata describes an existing database of today's shape
+    text = json.dumps(datasette_metadata(settings.db_path), indent=2, ensure_ascii=False) + "\n"
     if _write_out(text, args.out, "the metadata"):
         log.info("Datasette metadata -> %s (datasette %s --metadata %s)", args.out, settings.db_path, args.out)
     return 0

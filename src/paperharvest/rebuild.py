@@ -79,13 +79,14 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
         for key, v in chosen.items()
         if v.replies.decision_scope == "venue"
     }
+    listings = {key: {listing.invitation for listing in v.listings} for key, v in chosen.items()}
     done = rejected = 0
     batch: list[tuple[NormalizedNote, str]] = []
     for row in iter_raw_notes(db, venue_key):
         venue = chosen.get(row["venue"])
         if venue is None:
             raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
-        if row["invitation"] not in {listing.invitation for listing in venue.listings}:
+        if row["invitation"] not in listings[venue.key]:
             continue  # a venue-wide decision, read above
         raw = json.loads(row["json"])
         try:

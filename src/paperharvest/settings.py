@@ -11,7 +11,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -120,6 +120,11 @@ class Settings(BaseModel):
             return self.configs_dir
         local = Path("configs/venues")
         return local if local.is_dir() else REPO_CONFIGS
+
+    @property
+    def openreview_hosts(self) -> dict[Literal[1, 2], str]:
+        """The OpenReview API base URL of each API version, v2 first (it also serves v1 venues' groups)."""
+        return {2: self.openreview_api_url_v2, 1: self.openreview_api_url}
 
     @property
     def services(self) -> dict[str, str]:

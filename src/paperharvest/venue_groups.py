@@ -360,14 +360,10 @@ def venue_config_toml(derived: DerivedVenue, *, fetched_at: str | None = None) -
 # ---- from OpenReview ------------------------------------------------------------------------------------
 
 
-def _hosts(settings: Settings) -> dict[Literal[1, 2], str]:
-    return {2: settings.openreview_api_url_v2, 1: settings.openreview_api_url}
-
-
 def read_venue_group(client: Any, settings: Settings, venue_id: str) -> dict[str, Any] | None:
     """The venue's group: from the v2 host (which also serves v1 venues' groups, without `domain`), else from
     the v1 host; None when neither has it."""
-    for url in dict.fromkeys(_hosts(settings).values()):
+    for url in dict.fromkeys(settings.openreview_hosts.values()):
         group = find_group(client, url, venue_id)
         if group is not None:
             return group
@@ -401,7 +397,7 @@ def discover_venues(
     Which API a venue lives on is its group's, one request each, so it is told for at most `look_up`
     venues; list fewer with `match`.
     """
-    hosts = _hosts(settings)
+    hosts = settings.openreview_hosts
     urls = [hosts[host]] if host is not None else list(dict.fromkeys(hosts.values()))
     ids = sorted({venue_id for url in urls for venue_id in fetch_venue_list(client, url)})
     if match:

@@ -24,7 +24,7 @@ import requests
 from paperharvest.errors import AuthError, UpstreamDataError, UpstreamUnavailable
 from paperharvest.net.recording import safe_url
 
-__all__ = ["Service", "looks_like_challenge", "read_json", "read_text"]
+__all__ = ["Service", "read_json", "read_text"]
 
 # Refusals, and the statuses that say "not now" rather than "not like this".
 REFUSED_STATUSES = frozenset({401, 403})
@@ -56,7 +56,7 @@ def _is_unavailable(status: int) -> bool:
     return status in UNAVAILABLE_STATUSES or status >= 500
 
 
-def looks_like_challenge(text: str) -> bool:
+def _looks_like_challenge(text: str) -> bool:
     return any(mark in text for mark in _CHALLENGE_MARKS)
 
 
@@ -117,16 +117,21 @@ class _Reading:
 
     def check_status(self, passing: frozenset[int]) -> None:
         status, service = self.status, self.service
-        detail = f"HTTP {status} {_error_detail(self.text)}".strip()
-        challenged = looks_like_challenge(self.text) and (self.html or status >= 400)
+        # Only an HTML page or an error can be a challenge: a 2xx API body is not scanned for one.
+        challenged = (self.html or status >= 400) and _looks_like_challenge(self.text)
         if service.credentials is not None and (challenged or status in REFUSED_STATUSES):
-            raise AuthError(self._refusal(detail, challenged))
+            raise AuthError(self._refusal(self._detail(), challenged))
         if 200 <= status < 300 or status in passing:
             return
+        detail = self._detail()
         if _is_unavailable(status):
             raise UpstreamUnavailable(self.message(detail))
         hint = f"; check {service.setting}" if service.setting and status == 404 else ""
         raise self.data_error(detail + hint)
+
+    def _detail(self) -> str:
+        # Parses the body as a JSON error: only for answers that are refused or failed, never for every 2xx.
+        return f"HTTP {self.status} {_error_detail(self.text)}".strip()
 
     def _refusal(self, detail: str, challenged: bool) -> str:
         service = self.service

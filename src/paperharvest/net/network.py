@@ -25,10 +25,9 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from paperharvest.errors import UpstreamUnavailable
-from paperharvest.net.guard import InvalidURL
 from paperharvest.net.policy import Deadline, RetryPolicy
 from paperharvest.net.recording import Answer, Recorder, Replayer, now_utc
-from paperharvest.net.web import WebTransport
+from paperharvest.net.web import WebTransport, check_redirect_target
 
 log = logging.getLogger(__name__)
 
@@ -231,17 +230,6 @@ class HarvestAdapter(BaseAdapter):
         self._wire.close()
 
 
-def _check_redirect_target(response: httpx.Response) -> None:
-    """httpx parses a redirect's target even when it does not follow it, and fails with a protocol error
-    on one that does not parse; the guard's InvalidURL says what it is (a bad URL, not a bad server)."""
-    if response.has_redirect_location:
-        location = response.headers["location"]
-        try:
-            httpx.URL(location)
-        except httpx.InvalidURL as exc:
-            raise InvalidURL(f"the redirect to {location!r} does not parse: {exc}") from None
-
-
 def _replayed_failure(answer: Answer) -> requests.RequestException:
     """The exception a recorded failure stands for: its reason is the live exception's class name."""
     if answer.failure == "timeout":
@@ -411,7 +399,7 @@ class Network:
             transport=transport,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            event_hooks={"response": [_check_redirect_target]},
+            event_hooks={"response": [check_redirect_target]},
             headers={
                 "User-Agent": user_agent,
                 "Accept": "text/html,application/xhtml+xml",

@@ -16,7 +16,7 @@ import httpcore
 import httpx
 
 from paperharvest.errors import UpstreamUnavailable
-from paperharvest.net.guard import BlockedURL, GuardedBackend, Resolver, check_url
+from paperharvest.net.guard import BlockedURL, GuardedBackend, InvalidURL, Resolver, check_url
 from paperharvest.net.policy import Deadline
 from paperharvest.net.recording import TRUNCATED_HEADER, Answer, Recorder, Replayer, now_utc
 
@@ -210,6 +210,18 @@ class WebTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def check_redirect_target(response: httpx.Response) -> None:
+    """The web client's response hook. httpx parses a redirect's target even when it does not follow it, and
+    fails with a protocol error on one that does not parse; the guard's InvalidURL says what it is (a bad
+    URL, not a bad server)."""
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        try:
+            httpx.URL(location)
+        except httpx.InvalidURL as exc:
+            raise InvalidURL(f"the redirect to {location!r} does not parse: {exc}") from None
 
 
 def _to_response(request: httpx.Request, answer: Answer) -> httpx.Response:

@@ -43,7 +43,13 @@ from paperharvest.normalize.owners import (
     owner_of,
     tokens,
 )
-from paperharvest.normalize.socials import CASE_SENSITIVE_PLATFORMS, canonical_social, extract_socials, page_soup
+from paperharvest.normalize.socials import (
+    CASE_SENSITIVE_PLATFORMS,
+    canonical_social,
+    extract_socials,
+    is_chrome,
+    page_soup,
+)
 
 __all__ = [
     "CONFIDENT",
@@ -124,10 +130,6 @@ def canonical_website(url: str) -> str:
         return url.strip()
     path = re.sub(r"/(?:index\.html?|index\.php)$", "", parts.path).rstrip("/")
     return host + path
-
-
-def _account(href: str, base_url: str) -> SocialLink | None:
-    return canonical_social(href, base_url=base_url)
 
 
 # ---- reading a page -----------------------------------------------------------------------------------------
@@ -262,13 +264,7 @@ def _spells_handle(text: str, handle: str) -> bool:
 
 def _chrome(tag: Tag) -> Tag | None:
     """The header, footer or navigation block a link sits in, if any (as socials.py defines site chrome)."""
-    for parent in tag.parents:
-        role = parent.get("role")
-        if parent.name in ("header", "footer", "nav") or (
-            isinstance(role, str) and role.lower() in ("banner", "contentinfo", "navigation")
-        ):
-            return parent
-    return None
+    return next((parent for parent in tag.parents if is_chrome(parent)), None)
 
 
 def read_page(html: str | bytes, url: str, person_names: Sequence[str]) -> PageReading:
@@ -293,15 +289,15 @@ def read_page(html: str | bytes, url: str, person_names: Sequence[str]) -> PageR
             continue
         if tag.name == "link" and "me" not in {v.lower() for v in tag.get_attribute_list("rel") if isinstance(v, str)}:
             continue
-        if (link := _account(href, url)) is not None:
+        if (link := canonical_social(href, base_url=url)) is not None:
             links.append((tag, link))
     # extract_socials drops the accounts of an institution's site chrome; every other account in the same
     # block shares their fate, whatever its platform.
     dropped = [(tag, link) for tag, link in links if account_key(link.platform, link.handle) not in accepted]
     institutional_keys = {account_key(link.platform, link.handle) for _, link in dropped}
     institutional_blocks = {id(block) for tag, _ in dropped if (block := _chrome(tag)) is not None}
+    own_page = owner.outcome == "own"
     for tag, link in links:
-        own_page = owner.outcome == "own"
         add(link, _contexts(tag, link, names, person_names, institutional_keys, institutional_blocks, own_page))
     for social in found_socials:
         if social.evidence == "text":
@@ -311,7 +307,7 @@ def read_page(html: str | bytes, url: str, person_names: Sequence[str]) -> PageR
         values = same_as if isinstance(same_as, list) else [same_as]
         mine = name_similarity(person["name"], person_names) >= NAME_MATCH
         for value in values:
-            if isinstance(value, str) and (link := _account(value, url)) is not None:
+            if isinstance(value, str) and (link := canonical_social(value, base_url=url)) is not None:
                 add(link, {"same_as"} if mine else {"beside_name", "beside_other_name"})
     for key in ("twitter:creator", "twitter:site"):
         meta = soup.find("meta", attrs={"name": key})
@@ -413,7 +409,7 @@ def _person_candidates(person: PersonEvidence, shown_by: dict[tuple[str, str], f
             entry = tally("website", canonical_website(field.url), field.url)
             entry.evidence.add("profile_homepage")
             entry.backed = True
-        elif field.kind in _PROFILE_KINDS and (link := _account(field.url, field.url)) is not None:
+        elif field.kind in _PROFILE_KINDS and (link := canonical_social(field.url, base_url=field.url)) is not None:
             entry = tally(link.platform, link.handle, link.url)
             entry.evidence.add("profile_field")
             entry.backed = True
@@ -436,12 +432,11 @@ def _person_candidates(person: PersonEvidence, shown_by: dict[tuple[str, str], f
             evidence.add("-known_organisation")
         positives = [e for e in evidence if e in EVIDENCE_WEIGHTS and EVIDENCE_WEIGHTS[e] > 0]
         score = sum(EVIDENCE_WEIGHTS.get(e, 0.0) for e in sorted(evidence)) if positives else 0.0
-        shown_handle = handle if platform in CASE_SENSITIVE_PLATFORMS or platform == "website" else handle.lower()
         candidates.append(
             Candidate(
                 person_id=person.person_id,
                 platform=platform,
-                handle=shown_handle,
+                handle=handle,  # already in account_key form: the tallies are keyed by it
                 url=entry.url,
                 score=round(score, 3),
                 evidence=sorted(evidence),
@@ -471,11 +466,11 @@ def _github_evidence(
                 confirmed = True
             elif looks_like_name(user.name):
                 entry.evidence.add("-github_name_differs")
-        if user.blog and canonical_website(_with_scheme(user.blog)) in homepages:
+        blog = _with_scheme(user.blog) if user.blog else None
+        if blog and (site := canonical_website(blog)) in homepages:
             entry.evidence.add("github_blog")
             confirmed = True
-            site = canonical_website(_with_scheme(user.blog))
-            tally("website", site, _with_scheme(user.blog)).evidence.add("github_blog")
+            tally("website", site, blog).evidence.add("github_blog")
         if confirmed and user.twitter_username:
             handle = user.twitter_username.lstrip("@")
             x = tally("x", handle, f"https://x.com/{handle}")

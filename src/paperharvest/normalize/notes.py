@@ -16,12 +16,15 @@ from typing import Any
 from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
 from paperharvest.models import Author, Certification, Comment, Decision, NormalizedNote, Paper, PaperAuthor, Review
 from paperharvest.normalize.comments import comment_kind, normalize_comment
-
-# clean_text and ms_to_datetime moved to values (comments need them, and notes imports comments); other
-# modules still import them from here, hence the explicit re-exports.
-from paperharvest.normalize.values import clean_text as clean_text
-from paperharvest.normalize.values import ms_to_datetime as ms_to_datetime
-from paperharvest.normalize.values import read_int, read_text, read_text_list, reject_lone_surrogates, show
+from paperharvest.normalize.values import (
+    clean_text,
+    ms_to_datetime,
+    read_int,
+    read_text,
+    read_text_list,
+    reject_lone_surrogates,
+    show,
+)
 from paperharvest.venues import DecisionMeaning, Presentation, Status, VenueConfig
 
 _SCORE = re.compile(r"\s*(-?\d+)\s*(?::\s*(.*))?\Z", re.DOTALL)
@@ -164,25 +167,30 @@ def sort_replies(
     """Reviews, decisions and meta-reviews among live replies whose content is plain (v2 content unwrapped),
     and with `comments` (the replies are the whole forum) the comments too."""
     found = SortedReplies()
-    meta_pattern = venue.meta_review_pattern
-    recommendation_pattern = venue.recommendation_pattern
+    # In order of precedence: a reply matching several patterns is the first one's kind.
+    patterns = (
+        ("review", venue.review_pattern),
+        ("decision", venue.decision_pattern),
+        ("meta_review", venue.meta_review_pattern),
+        ("recommendation", venue.recommendation_pattern),
+    )
     for reply in replies:
         if not live(reply):
             continue
         invitations = reply_invitations(reply, forum_id)
-        is_record = any(
-            pattern is not None and any(pattern.match(i) for i in invitations)
-            for pattern in (venue.review_pattern, venue.decision_pattern, meta_pattern, recommendation_pattern)
+        kind = next(
+            (kind for kind, pattern in patterns if pattern is not None and any(pattern.match(i) for i in invitations)),
+            None,
         )
-        if is_record and not isinstance(reply.get("content"), Mapping):
+        if kind is not None and not isinstance(reply.get("content"), Mapping):
             raise RejectedNote("not_an_object", f"reply {reply['id']} of paper {forum_id}: content is not an object")
-        if any(venue.review_pattern.match(i) for i in invitations):
+        if kind == "review":
             found.reviews.append(normalize_review(reply, forum_id, venue))
-        elif any(venue.decision_pattern.match(i) for i in invitations):
+        elif kind == "decision":
             found.decisions.append(normalize_decision(reply, forum_id, venue))
-        elif meta_pattern is not None and any(meta_pattern.match(i) for i in invitations):
+        elif kind == "meta_review":
             found.meta_reviews.append(reply)
-        elif recommendation_pattern is not None and any(recommendation_pattern.match(i) for i in invitations):
+        elif kind == "recommendation":
             found.recommendations.append(reply)
         elif comments and (named := comment_kind(invitations)) is not None:
             found.comments.append(normalize_comment(reply, forum_id, venue, *named))

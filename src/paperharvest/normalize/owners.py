@@ -26,6 +26,7 @@ from rapidfuzz import fuzz
 
 from paperharvest.models import PageOwner
 from paperharvest.normalize.arxiv_text import fold
+from paperharvest.normalize.socials import page_soup
 
 # A place on the page that names a person at or above this similarity names that person.
 NAME_MATCH = 88.0
@@ -322,7 +323,7 @@ def listed_names(soup: BeautifulSoup) -> list[tuple[Tag, str]]:
 
 def page_owner(html: str, url: str, person_names: Sequence[str]) -> PageOwner:
     """Whose page `html` (served at `url`) is, for the person whose profile names are `person_names`."""
-    return owner_of(BeautifulSoup(html, "lxml"), url, person_names)
+    return owner_of(page_soup(html), url, person_names)
 
 
 def owner_of(soup: BeautifulSoup, url: str, person_names: Sequence[str]) -> PageOwner:

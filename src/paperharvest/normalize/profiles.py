@@ -25,7 +25,7 @@ from typing import Any
 
 from paperharvest.errors import NormalizeError
 from paperharvest.models import LINK_KINDS, AuthorHistory, AuthorLink, AuthorProfile, ProfileRecords
-from paperharvest.normalize.notes import clean_text, ms_to_datetime
+from paperharvest.normalize.values import clean_text, ms_to_datetime
 
 MERGED_STATE = "merged"
 # Zero-width space and BOM carry no meaning in a name; ZWJ/ZWNJ do in some scripts, so they stay.

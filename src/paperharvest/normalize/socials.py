@@ -235,7 +235,7 @@ def _institutional(tags: list[Tag], page_url: str) -> set[int]:
         id(block)
         for tag in tags
         if _is_organisation_page(tag.get("href"), page_url)
-        and (block := _closest(tag.parent, _is_chrome, nearest_chrome)) is not None
+        and (block := _closest(tag.parent, is_chrome, nearest_chrome)) is not None
     }
     if not blocks:
         return set()
@@ -262,7 +262,8 @@ def _closest(node: Tag | None, test: Callable[[Tag], bool], memo: dict[int, Tag 
     return found
 
 
-def _is_chrome(tag: Tag) -> bool:
+def is_chrome(tag: Tag) -> bool:
+    """Whether `tag` is a site's header, footer or navigation block (by element or ARIA role)."""
     role = tag.get("role")
     return tag.name in _CHROME_TAGS or (isinstance(role, str) and role.strip().lower() in _CHROME_ROLES)
 

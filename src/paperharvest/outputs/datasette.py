@@ -8,10 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from paperharvest.outputs.export import LICENCE_NOTE
-from paperharvest.outputs.schema_doc import TableDoc, load_schema_doc
+from paperharvest.outputs.schema_doc import load_schema_doc
 from paperharvest.store.exports import canned_queries
 
 FACETS = ("venue", "status", "presentation")
@@ -22,12 +20,9 @@ def _plain(text: str) -> str:
     return text.replace("`", "")
 
 
-def datasette_metadata(
-    db: sqlite_utils.Database, db_path: Path, docs: dict[str, TableDoc] | None = None
-) -> dict[str, Any]:
-    docs = load_schema_doc() if docs is None else docs
+def datasette_metadata(db_path: Path) -> dict[str, Any]:
     tables: dict[str, Any] = {}
-    for name, doc in docs.items():
+    for name, doc in load_schema_doc().items():
         entry: dict[str, Any] = {
             "description": _plain(doc.description),
             "columns": {column: _plain(c.meaning) for column, c in doc.columns.items()},

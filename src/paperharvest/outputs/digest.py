@@ -98,7 +98,7 @@ def build_page(digest: Digest) -> Page:
     meta: list[Line] = [
         (Strong("Venue:"), Text(f" {digest.venue.name} ({digest.venue.key}, {digest.venue.venue_id})")),
         (Strong("Selection:"), Text(f" {describe_selection(digest.selection, digest.machine_tldr)}")),
-        (Strong("Data version:"), Text(f" {_describe_version(digest.version)}")),
+        (Strong("Data version:"), Text(f" {describe_version(digest.version)}")),
         (Strong("Made with:"), Text(f" {reproduce_command(digest.venue.key, digest.selection, digest.machine_tldr)}")),
     ]
     if not digest.papers:
@@ -147,7 +147,7 @@ def reproduce_command(venue_key: str, selection: Selection, machine_tldr: bool) 
     return shlex.join(args)
 
 
-def _describe_version(version: DataVersion) -> str:
+def describe_version(version: DataVersion) -> str:
     if version.run_id is None:
         return "unknown (no harvest recorded)"
     run = f"run {version.run_id}" + (f", ended {version.ended_at}" if version.ended_at else ", not ended")

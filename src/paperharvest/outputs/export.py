@@ -21,7 +21,7 @@ import sqlite_utils
 
 from paperharvest import __version__
 from paperharvest.errors import ConfigError
-from paperharvest.outputs.digest import _describe_version
+from paperharvest.outputs.digest import describe_version
 from paperharvest.outputs.schema_doc import TableDoc, load_schema_doc
 from paperharvest.store.digest import data_version
 from paperharvest.store.exports import SUMMARY_VIEW, ExportTable, exportable_tables, table_rows
@@ -136,7 +136,7 @@ def export_venue(
         rows = WRITERS[fmt](path, table, table_rows(db, table, venue_key))
         written.append(Written(table, path, rows))
     skipped = {t.name: _why_left_out(t) for t in exportable_tables(db) if t not in tables}
-    card = dataset_card(venue_key, venue_name, _describe_version(version), fmt, written, skipped, load_schema_doc())
+    card = dataset_card(venue_key, venue_name, describe_version(version), fmt, written, skipped, load_schema_doc())
     (out_dir / "README.md").write_text(card, encoding="utf-8")
     return written
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlite_utils
 
-from paperharvest.outputs.digest import _describe_version
+from paperharvest.outputs.digest import describe_version
 from paperharvest.store.digest import data_version
 from paperharvest.store.stats import PaperRatings, paper_ratings, paper_topics, rating_changes, rejected_published
 
@@ -203,7 +203,7 @@ def compute_stats(db: sqlite_utils.Database, venue_key: str, venue_name: str) ->
     return VenueStats(
         venue=venue_key,
         name=venue_name,
-        version=_describe_version(data_version(db, venue_key)),
+        version=describe_version(data_version(db, venue_key)),
         submissions=len(papers),
         with_outcome=len(decided),
         accepted=len(accepted_ids),

@@ -34,9 +34,8 @@ class S2Batch:
     error: str | None = None
 
 
-def _read_batch(response: requests.Response, asked: int, *, keyed: bool) -> list[dict[str, Any] | None]:
+def _read_batch(response: requests.Response, asked: int, service: Service) -> list[dict[str, Any] | None]:
     what = f"a batch of {asked} ids"
-    service = Service("Semantic Scholar", setting="PAPERHARVEST_S2_API_URL", credentials="S2_API_KEY", logged_in=keyed)
     data: list[Any] = read_json(response, service, what, expect="list")
     if len(data) != asked:
         raise UpstreamDataError(f"Semantic Scholar answered {what} with a list of {len(data)}")
@@ -58,12 +57,15 @@ def fetch_s2_papers(
     size = max(1, min(batch_size, S2_BATCH_SIZE))
     url = f"{base_url.rstrip('/')}/paper/batch"
     headers = {"x-api-key": api_key} if api_key else {}
+    service = Service(
+        "Semantic Scholar", setting="PAPERHARVEST_S2_API_URL", credentials="S2_API_KEY", logged_in=bool(api_key)
+    )
     for start in range(0, len(arxiv_ids), size):
         batch = list(arxiv_ids[start : start + size])
         body = {"ids": [f"ARXIV:{arxiv_id}" for arxiv_id in batch]}
         try:
             response = session.post(url, params={"fields": S2_FIELDS}, json=body, headers=headers)
-            papers = _read_batch(response, len(batch), keyed=bool(api_key))
+            papers = _read_batch(response, len(batch), service)
         except ReplayMissing:
             # A replay that leaves the recording must fail loudly, not pass for a dead source.
             raise

@@ -26,7 +26,7 @@ from paperharvest.normalize.links import (
     merge_code_links,
     tldr_from_s2,
 )
-from paperharvest.normalize.notes import clean_text
+from paperharvest.normalize.values import clean_text
 from paperharvest.sources.codelinks import fetch_code_apis
 from paperharvest.sources.github import (
     GITHUB_RETRY_STATUSES,

@@ -83,7 +83,7 @@ def normalize_or_reject(
 
 def stage_notes(run: Run) -> dict[str, Any]:
     venue, settings = run.venue, run.settings
-    api_url = settings.openreview_api_url if venue.api_version == 1 else settings.openreview_api_url_v2
+    api_url = settings.openreview_hosts[venue.api_version]
     group = fetch_venue_group(run.openreview(), api_url, venue.venue_id)
     check_venue_group(venue, group)
     notes_url = api_url.rstrip("/") + "/notes"

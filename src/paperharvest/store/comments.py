@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import sqlite_utils
 
 from paperharvest.models import Comment, NormalizedNote
+from paperharvest.store.versions import sql_value
 
 COLUMNS = tuple(Comment.model_fields)
 
 
 def _row(comment: Comment) -> tuple[object, ...]:
-    return (
-        comment.comment_id,
-        comment.forum_id,
-        comment.replyto,
-        comment.invitation,
-        comment.kind,
-        comment.role,
-        comment.signer,
-        comment.title,
-        comment.text,
-        json.dumps(comment.signatures, ensure_ascii=False),
-        comment.created_at.isoformat() if comment.created_at else None,
-        comment.modified_at.isoformat() if comment.modified_at else None,
-    )
+    return tuple(sql_value(value) for value in comment.__dict__.values())
 
 
 def save_comments(db: sqlite_utils.Database, notes: Sequence[NormalizedNote], *, replace: bool = True) -> None:

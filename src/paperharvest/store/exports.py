@@ -2,7 +2,7 @@
 with their SQLite types in schema order, the rows themselves in a stable order, and the data version.
 
 A table belongs to a venue through its columns (`venue`, `forum_id`, `author_id`, `review_id`) or, for the
-tables keyed otherwise, through the rule in `_OWN_FILTERS`; a table with neither (the arXiv feeds, answers
+tables keyed otherwise, through the rule in `VENUE_ROWS`; a table with neither (the arXiv feeds, answers
 to queries that name no venue) cannot be exported for one venue and is reported so.
 """
 
@@ -27,7 +27,8 @@ _VENUE_PROFILES = (
     f"profile_id IN ({_VENUE_PEOPLE})"
     f" OR profile_id IN (SELECT alias FROM author_aliases WHERE author_id IN ({_VENUE_PEOPLE}))"
 )
-_OWN_FILTERS = {
+# Which rows of a table keyed otherwise belong to a venue (`:venue`): also what `rebuild --venue` reads again.
+VENUE_ROWS = {
     "venues": "key = :venue",
     "raw_profiles": _VENUE_PROFILES,
     "profile_keys": _VENUE_PROFILES,
@@ -110,7 +111,7 @@ def exportable_tables(db: sqlite_utils.Database) -> list[ExportTable]:
 def _export_table(db: sqlite_utils.Database, name: str, *, is_view: bool) -> ExportTable:
     columns, primary = _columns(db, name)
     present = {c.name for c in columns}
-    where = _OWN_FILTERS.get(name) or next((sql for col, sql in _COLUMN_FILTERS.items() if col in present), None)
+    where = VENUE_ROWS.get(name) or next((sql for col, sql in _COLUMN_FILTERS.items() if col in present), None)
     order = "forum_id" if is_view else ", ".join(f"[{c}]" for c in primary) or "rowid"
     return ExportTable(name, columns, where, order)
 
@@ -122,14 +123,6 @@ def table_rows(db: sqlite_utils.Database, table: ExportTable, venue_key: str) ->
     names = ", ".join(f"[{c.name}]" for c in table.columns)
     yield from db.execute(
         f"SELECT {names} FROM [{table.name}] WHERE {table.where} ORDER BY {table.order_by}", {"venue": venue_key}
-    )
-
-
-def row_count(db: sqlite_utils.Database, table: ExportTable, venue_key: str) -> int:
-    if table.where is None:
-        raise ValueError(f"{table.name} has no link to a venue")
-    return int(
-        db.execute(f"SELECT count(*) FROM [{table.name}] WHERE {table.where}", {"venue": venue_key}).fetchone()[0]
     )
 
 

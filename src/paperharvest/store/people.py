@@ -336,13 +336,17 @@ def _homepage_owners(db: sqlite_utils.Database, url: str) -> list[str]:
     return [row[0] for row in rows.fetchall()]
 
 
+def _names(stored: str | None, preferred: str | None) -> list[str]:
+    names: list[str] = json.loads(stored) if stored else []
+    if preferred and preferred not in names:
+        names.append(preferred)
+    return names
+
+
 def person_names(db: sqlite_utils.Database, person: str) -> list[str]:
     """Every name the person's profile gives, the preferred one included."""
     row = db.execute("SELECT names, preferred_name FROM authors WHERE author_id = ?", [person]).fetchone()
-    names: list[str] = json.loads(row[0]) if row and row[0] else []
-    if row and row[1] and row[1] not in names:
-        names.append(row[1])
-    return names
+    return _names(*row) if row else []
 
 
 def homepage_listers(db: sqlite_utils.Database, url: str) -> list[tuple[str, list[str]]]:
@@ -391,10 +395,13 @@ def attribution_evidence(db: sqlite_utils.Database) -> list[tuple[str, list[str]
     readings: dict[str, list[str]] = {}
     for person, reading in db.execute("SELECT author_id, reading FROM homepage_readings ORDER BY author_id, url"):
         readings.setdefault(person, []).append(reading)
-    people = []
-    for person in sorted(set(links) | set(readings)):
-        people.append((person, person_names(db, person), links.get(person, []), readings.get(person, [])))
-    return people
+    people = sorted(set(links) | set(readings))
+    # One read of everyone's names, not a query a person: this runs over the whole database.
+    names = {
+        person: _names(stored, preferred)
+        for person, stored, preferred in db.execute("SELECT author_id, names, preferred_name FROM authors")
+    }
+    return [(person, names.get(person, []), links.get(person, []), readings.get(person, [])) for person in people]
 
 
 def replace_author_socials(db: sqlite_utils.Database, candidates: Sequence[Candidate]) -> None:

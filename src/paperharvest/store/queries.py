@@ -11,12 +11,8 @@ from typing import Any
 
 import sqlite_utils
 
-# The people of a venue's papers, and every alias (merged profile ids included) that points at them.
-_VENUE_PEOPLE = """
-  SELECT pa.author_id FROM paper_authors pa JOIN papers p ON p.forum_id = pa.forum_id
-  WHERE p.venue = :venue AND pa.author_id IS NOT NULL
-"""
-_VENUE_ALIASES = f"SELECT alias FROM author_aliases WHERE author_id IN ({_VENUE_PEOPLE})"
+# The one rule for which rows belong to a venue's papers and people (merged profile ids included).
+from paperharvest.store.exports import VENUE_ROWS
 
 
 def venue_counts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -77,7 +73,7 @@ def link_tallies(db: sqlite_utils.Database, venue_key: str) -> dict[str, int]:
 
 def stored_profiles(db: sqlite_utils.Database, venue_key: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(fetched_at, raw profile) of every stored profile, or of those of the venue's people."""
-    where = f"WHERE profile_id IN ({_VENUE_ALIASES}) OR profile_id IN ({_VENUE_PEOPLE})" if venue_key else ""
+    where = f"WHERE {VENUE_ROWS['raw_profiles']}" if venue_key else ""
     rows = db.execute(f"SELECT fetched_at, json FROM raw_profiles {where} ORDER BY profile_id", {"venue": venue_key})
     for fetched_at, text in rows:
         yield fetched_at, json.loads(text)
@@ -85,11 +81,7 @@ def stored_profiles(db: sqlite_utils.Database, venue_key: str | None = None) -> 
 
 def stored_homepages(db: sqlite_utils.Database, venue_key: str | None = None) -> list[tuple[str, str, bytes, str]]:
     """(url, final url, html, fetched_at) of every stored homepage, or of those the venue's people list."""
-    where = (
-        f"AND url IN (SELECT url FROM author_links WHERE kind = 'homepage' AND author_id IN ({_VENUE_PEOPLE}))"
-        if venue_key
-        else ""
-    )
+    where = f"AND ({VENUE_ROWS['homepages']})" if venue_key else ""
     rows = db.execute(
         f"""SELECT url, coalesce(final_url, url), html, fetched_at FROM homepages
             WHERE html IS NOT NULL {where} ORDER BY url""",
@@ -100,11 +92,7 @@ def stored_homepages(db: sqlite_utils.Database, venue_key: str | None = None) ->
 
 def stored_repositories(db: sqlite_utils.Database, venue_key: str | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(url, raw answer) of every repository GitHub answered for, or of those the venue's papers link to."""
-    where = (
-        "AND url IN (SELECT c.url FROM code_links c JOIN papers p ON p.forum_id = c.forum_id WHERE p.venue = :venue)"
-        if venue_key
-        else ""
-    )
+    where = f"AND ({VENUE_ROWS['repositories']})" if venue_key else ""
     rows = db.execute(
         f"SELECT url, json FROM repositories WHERE status = 'ok' AND json IS NOT NULL {where} ORDER BY url",
         {"venue": venue_key},

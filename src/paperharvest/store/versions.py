@@ -23,7 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.errors import ConfigError
-from paperharvest.models import NormalizedNote, Paper, Review
+from paperharvest.models import NormalizedNote, Record
 
 # The one rule for which replies are comments (store reads it, as the comments table does).
 from paperharvest.normalize.comments import comment_kind
@@ -380,12 +380,9 @@ def sql_value(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def paper_row(paper: Paper) -> dict[str, Any]:
-    return {name: sql_value(value) for name, value in paper.__dict__.items()}
-
-
-def review_row(review: Review) -> dict[str, Any]:
-    return {name: sql_value(value) for name, value in review.__dict__.items()}
+def record_row(record: Record) -> dict[str, Any]:
+    """A record as its table's row holds it."""
+    return {name: sql_value(value) for name, value in record.__dict__.items()}
 
 
 @dataclass
@@ -398,8 +395,8 @@ class ForumState:
 
 
 def state_of(note: NormalizedNote) -> ForumState:
-    decision = None if note.decision is None else {k: sql_value(v) for k, v in note.decision.__dict__.items()}
-    return ForumState(paper_row(note.paper), {r.review_id: review_row(r) for r in note.reviews}, decision)
+    decision = None if note.decision is None else record_row(note.decision)
+    return ForumState(record_row(note.paper), {r.review_id: record_row(r) for r in note.reviews}, decision)
 
 
 def stored_states(db: sqlite_utils.Database, forum_ids: Sequence[str]) -> dict[str, ForumState]:
