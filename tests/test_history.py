@@ -274,3 +274,15 @@ def test_a_database_from_before_versions_gets_them(two_runs: Path, tmp_path: Pat
     db = sqlite_utils.Database(two_runs)
     assert venue_data_version(db, "iclr2020") == current
     db.close()
+
+
+def test_a_misspelt_changes_filter_is_a_usage_error(two_runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from paperharvest.store.versions import CHANGE_KINDS, CHANGE_WORDS
+
+    # Every word the runs wrote is one the filter accepts, so the check refuses only real typos.
+    assert {k for (k,) in rows(two_runs, "SELECT DISTINCT kind FROM changes")} <= set(CHANGE_KINDS)
+    assert {c for (c,) in rows(two_runs, "SELECT DISTINCT change FROM changes")} <= set(CHANGE_WORDS)
+    capsys.readouterr()
+    assert main(["changes", "--venue", "iclr2020", "--db", str(two_runs), "--kind", "reviews"]) == 2
+    assert "--kind: unknown 'reviews'" in capsys.readouterr().err
+    assert main(["changes", "--venue", "iclr2020", "--db", str(two_runs), "--change", "edit"]) == 2

@@ -297,3 +297,26 @@ def test_no_rate_is_reported_as_the_venues_when_its_rejections_are_not_all_publi
     out = capsys.readouterr().out
     assert "no rate here is the venue's acceptance rate" in out or "no acceptance rate can be computed" in out
     assert "% of" not in out
+
+
+def test_a_v2_venues_topics_are_its_primary_areas(tmp_path: Path, fake_env: Any) -> None:
+    from tests.fakes.openreview_v1 import FakeOpenReview
+    from tests.test_e2e_v2 import load_2024
+
+    group, notes = load_2024()
+    db = tmp_path / "v2.db"
+    with FakeOpenReview({"v2": notes}, v2_groups=[group]) as fake:
+        fake_env(fake.url)
+        assert main(["fetch", "--venue", "iclr2024", "--db", str(db), "--stages", "notes", "--quiet"]) == 0
+    computed = compute_stats(open_db(db, create=False), "iclr2024", "ICLR 2024")
+    stored = {p for p in rows(db, "SELECT forum_id FROM papers WHERE venue = 'iclr2024' AND status != 'under-review'")}
+    areas: dict[str, int] = {}
+    for note in notes:
+        area = (note.get("content", {}).get("primary_area") or {}).get("value")
+        if area and (note["id"],) in stored:
+            areas[area] = areas.get(area, 0) + 1
+    assert areas, "the sample names primary areas"
+    assert computed.topic_kind == "primary area"
+    assert {t.topic: t.papers for t in computed.topics} == dict(
+        sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+    )

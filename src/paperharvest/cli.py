@@ -42,7 +42,7 @@ from paperharvest.store.queries import (
 )
 from paperharvest.store.schema import ensure_db_shape
 from paperharvest.store.venue_configs import ConfigSource, save_venue_config, stored_venue_configs
-from paperharvest.store.versions import first_run_since, list_changes, run_as_of
+from paperharvest.store.versions import CHANGE_KINDS, CHANGE_WORDS, first_run_since, list_changes, run_as_of
 from paperharvest.venue_groups import derive_from_openreview, discover_venues, venue_config_toml
 from paperharvest.venues import VenueConfig, find_venue, load_all_venues
 
@@ -374,7 +374,12 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     db = _open_ready_db(settings, create=False)
     venue = _known_venue(db, settings, args.venue)
     since = first_run_since(db, venue.key, args.since) if args.since else 0
-    found = list_changes(db, venue.key, since_run=since, kinds=_listed(args.kind), changes=_listed(args.change))
+    kinds, words = _listed(args.kind), _listed(args.change)
+    for flag, given, known in (("--kind", kinds, CHANGE_KINDS), ("--change", words, CHANGE_WORDS)):
+        # A misspelt filter would otherwise print "no changes" and exit 0.
+        if unknown := [value for value in given if value not in known]:
+            raise ConfigError(f"{flag}: unknown {', '.join(map(repr, unknown))}; one of: {', '.join(known)}")
+    found = list_changes(db, venue.key, since_run=since, kinds=kinds, changes=words)
     if args.format == "jsonl":
         for row in found:
             print(json.dumps(row, ensure_ascii=False))

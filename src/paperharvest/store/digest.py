@@ -88,6 +88,10 @@ def find_venue_row(db: sqlite_utils.Database, name: str) -> Venue:
 
 
 # The one definition of a paper's rating change during the review period (view paper_rating_history).
+# papers keeps no primary area: a v2 paper's is read from its stored note, as the API sent it.
+PRIMARY_AREA = (
+    "json_extract((SELECT n.json FROM raw_notes n WHERE n.note_id = p.forum_id), '$.content.primary_area.value')"
+)
 RATING_CHANGE = "(SELECT r.rating_change FROM paper_rating_history r WHERE r.forum_id = p.forum_id)"
 
 
@@ -120,11 +124,7 @@ def digest_papers(db: sqlite_utils.Database, venue_key: str, selection: Selectio
         where.append("EXISTS (SELECT 1 FROM json_each(p.keywords) k WHERE lower(k.value) = lower(:keyword))")
         params["keyword"] = selection.keyword.strip()
     if selection.area:
-        # papers keeps no primary area: it is read from the stored v2 note, as the API sent it.
-        where.append(
-            "lower(json_extract((SELECT n.json FROM raw_notes n WHERE n.note_id = p.forum_id),"
-            " '$.content.primary_area.value')) = lower(:area)"
-        )
+        where.append(f"lower({PRIMARY_AREA}) = lower(:area)")
         params["area"] = selection.area.strip()
     metric = _RANK_METRIC[selection.by]
     rows = db.execute(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from paperharvest.store.digest import RATING_CHANGE
+from paperharvest.store.digest import PRIMARY_AREA, RATING_CHANGE
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,16 @@ def paper_ratings(db: sqlite_utils.Database, venue_key: str) -> list[PaperRating
     ]
 
 
-def _columns(db: sqlite_utils.Database, name: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info([{name}])")}
-
-
 def paper_topics(db: sqlite_utils.Database, venue_key: str) -> tuple[str, list[tuple[str, str]]]:
     """("primary area" or "keyword", [(forum_id, topic)]): a v2 venue's primary areas when the papers
     carry them, else the keywords, lower-cased with whitespace collapsed (authors spell them freely)."""
-    if "primary_area" in _columns(db, "papers"):
-        areas = db.execute(
-            "SELECT forum_id, primary_area FROM papers WHERE venue = ? AND primary_area IS NOT NULL ORDER BY forum_id",
-            [venue_key],
-        ).fetchall()
-        if areas:
-            return "primary area", [(f, a) for f, a in areas]
+    areas = db.execute(
+        f"""SELECT forum_id, area FROM (SELECT p.forum_id, {PRIMARY_AREA} AS area FROM papers p WHERE p.venue = ?)
+            WHERE area IS NOT NULL ORDER BY forum_id""",
+        [venue_key],
+    ).fetchall()
+    if areas:
+        return "primary area", [(f, a) for f, a in areas if isinstance(a, str)]
     rows = db.execute(
         """SELECT p.forum_id, k.value FROM papers p, json_each(p.keywords) k
            WHERE p.venue = ? AND json_valid(p.keywords) AND k.type = 'text'""",

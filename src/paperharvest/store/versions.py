@@ -418,6 +418,21 @@ def _ms_iso(ms: int | None) -> str | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
 
 
+# The words of the `changes` table, for `paperharvest changes --kind/--change` to check a filter against.
+CHANGE_KINDS = ("paper", "review", "decision", "meta-review", "comment")
+CHANGE_WORDS = (
+    "added",
+    "withdrawn",
+    "desk-rejected",
+    "status changed",
+    "title revised",
+    "abstract revised",
+    "pdf revised",
+    "posted",
+    "changed",
+    "edited",
+    "removed",
+)
 # Events of versions of these kinds become changes directly; the other kinds are read through records.
 _EVENT_WORDS = {"comment": ("added", "edited", "removed"), "meta-review": ("posted", "edited", "removed")}
 
