@@ -181,3 +181,13 @@ def test_a_derived_venue_is_known_to_the_offline_commands(
     capsys.readouterr()
     assert main(["summary", "--venue", fake_venue.key, "--db", str(db)]) == 0
     assert f"{len(titles)} papers" in capsys.readouterr().out
+
+
+def test_a_derived_venue_logs_in_once(fakes: list[FakeVenue], tmp_path: Path, fake_env: Any) -> None:
+    from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER
+
+    with FakeOpenReview(**served(fakes)) as fake:
+        fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
+        assert fetch(tmp_path / "v.db", fakes[0].venue_id) == 0
+        # The client that read the group to derive the config is the one the run goes on with.
+        assert fake.count("POST", "/login") == 1

@@ -235,15 +235,17 @@ def _kept_configs(settings: Settings) -> dict[str, VenueConfig]:
     return load_all_venues(configs) if configs.is_dir() else {}
 
 
-def _kept_or_derived(settings: Settings, name: str, network: Network) -> tuple[VenueConfig, ConfigSource]:
-    """The venue's kept config file, which always wins; else, for a venue id, the config derived from its group."""
+def _kept_or_derived(settings: Settings, name: str, network: Network) -> tuple[VenueConfig, ConfigSource, Any | None]:
+    """The venue's kept config file, which always wins; else, for a venue id, the config derived from its group,
+    with the logged-in client that read it (the run goes on with it instead of logging in again)."""
     kept = _kept_configs(settings).values()
     if not _names_a_venue_id(name) or any(name in (config.venue_id, config.key) for config in kept):
         # An unknown key is find_venue's error, which lists the keys there are.
-        return find_venue(settings.venue_configs_dir, name), "file"
-    derived = derive_from_openreview(make_client(settings, network), settings, name)
+        return find_venue(settings.venue_configs_dir, name), "file", None
+    client = make_client(settings, network)
+    derived = derive_from_openreview(client, settings, name)
     log.info("%s: no config file; config derived from its venue group (paperharvest venue-config %s)", name, name)
-    return derived.config, "group"
+    return derived.config, "group", client
 
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,7 +255,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     if unknown or not stages:
         raise ConfigError(f"unknown stage(s) {', '.join(unknown) or '(none left to run)'}; stages: {', '.join(STAGES)}")
     network = _network(settings, args.record, args.replay)
-    venue, source = _kept_or_derived(settings, args.venue, network)
+    venue, source, client = _kept_or_derived(settings, args.venue, network)
     options = {
         "venue": venue.key,
         "config": source,
@@ -267,7 +269,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         save_venue_config(db, venue, source)
         progress = Progress(enabled=not args.quiet)
         try:
-            counts = run_fetch(db, venue, settings, network, options, stages, progress)
+            counts = run_fetch(db, venue, settings, network, options, stages, progress, client=client)
         finally:
             progress.close()
     for stage in stages:

@@ -92,9 +92,12 @@ def run_fetch(
     options: dict[str, Any],
     stages: Sequence[str],
     progress: ProgressCallback | None = None,
+    *,
+    client: Any = None,
 ) -> dict[str, Any]:
     """Records the run, runs the stages in order, and marks the run ok, failed or interrupted. Returns the
-    run's counts, with its `run_id` and the `data_version` it left."""
+    run's counts, with its `run_id` and the `data_version` it left. `client`: an OpenReview client already
+    logged in (the one that derived the venue's config), else the run makes its own on first use."""
     with db.atomic():
         # The caller holds the lock, so a run still marked running died without recording its end.
         stale = mark_interrupted_runs(db, network.now())
@@ -107,7 +110,8 @@ def run_fetch(
             versions=package_versions(),
             started_at=network.started_at,
         )
-    run = Run(db, venue, settings, network, progress or (lambda stage, done, total: None), run_id=run_id)
+    progress = progress or (lambda stage, done, total: None)
+    run = Run(db, venue, settings, network, progress, run_id=run_id, _client=client)
     if stale:
         run.counts["earlier_runs_interrupted"] = stale
     try:
