@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

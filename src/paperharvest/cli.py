@@ -25,7 +25,6 @@ from paperharvest.outputs.plots import save_plot
 from paperharvest.outputs.stats import compute_stats, headline, sections
 from paperharvest.pipeline import STAGES, Interrupted, run_fetch, stopped_by_signals
 from paperharvest.progress import Progress, configure_logging
-from paperharvest.rebuild import rebuild
 from paperharvest.settings import Settings, load_settings
 from paperharvest.snapshot import write_snapshot
 from paperharvest.sources.openreview import make_client
@@ -294,6 +293,9 @@ def _known_venue(db: sqlite_utils.Database, settings: Settings, name: str) -> Ve
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    # Here, not at the top: rebuild needs every stage's derivations, which `fetch --stages notes` does not.
+    from paperharvest.rebuild import rebuild
+
     with run_lock(settings.db_path):
         db = _open_ready_db(settings, create=False)
         venue_key = _known_venue(db, settings, args.venue).key if args.venue else None

@@ -8,6 +8,7 @@ pages stored, and the next run resumes by skipping what is already stored and fr
 from __future__ import annotations
 
 import contextlib
+import importlib
 import platform
 import signal
 import sqlite3
@@ -23,21 +24,27 @@ from paperharvest.errors import HarvestError, UpstreamDataError
 from paperharvest.history import record_data_versions, rederive_history, version_stored_notes
 from paperharvest.net import Network
 from paperharvest.settings import Settings
-from paperharvest.stages.arxiv import stage_arxiv
-from paperharvest.stages.code import stage_code
-from paperharvest.stages.homepages import stage_homepages
 from paperharvest.stages.notes import stage_notes
-from paperharvest.stages.profiles import stage_profiles
 from paperharvest.stages.run import ProgressCallback, Run
 from paperharvest.store.save import finish_run, mark_interrupted_runs, mark_venue_harvested, save_venue, start_run
 from paperharvest.venues import VenueConfig
 
+
+def _loaded_when_run(name: str) -> Callable[[Run], dict[str, Any]]:
+    """Stage `name`, imported only when it runs: the later stages pull in the HTML, attribution and code-link
+    modules, and without them every command (and `fetch --stages notes`) starts 0.15 s sooner."""
+
+    def stage(run: Run) -> dict[str, Any]:
+        module = importlib.import_module(f"paperharvest.stages.{name}")
+        result: dict[str, Any] = getattr(module, f"stage_{name}")(run)
+        return result
+
+    return stage
+
+
 STAGES: dict[str, Callable[[Run], dict[str, Any]]] = {
     "notes": stage_notes,
-    "profiles": stage_profiles,
-    "homepages": stage_homepages,
-    "arxiv": stage_arxiv,
-    "code": stage_code,
+    **{name: _loaded_when_run(name) for name in ("profiles", "homepages", "arxiv", "code")},
 }
 
 

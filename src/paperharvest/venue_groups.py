@@ -26,7 +26,7 @@ from paperharvest.errors import ConfigError
 from paperharvest.normalize.values import content_value
 from paperharvest.settings import Settings
 from paperharvest.sources.openreview import fetch_venue_list, find_group
-from paperharvest.venues import Presentation, Status, VenueConfig, group_api_version, presentation_named
+from paperharvest.venues import VENUEID_KEYS, Presentation, Status, VenueConfig, group_api_version, presentation_named
 
 __all__ = [
     "DerivedVenue",
@@ -241,13 +241,15 @@ def derive_venue_config(group: Mapping[str, Any]) -> DerivedVenue:
     )
     statuses: dict[str, Status] = {venue_id: "accepted"}
     read.sources["venue_ids"] = f"{venue_id} = accepted (OpenReview gives accepted papers the venue id itself)"
-    venueid_keys: list[tuple[str, Status, str]] = [
-        ("submission_venue_id", "under-review", f"{venue_id}/{name}"),
-        ("rejected_venue_id", "rejected", f"{venue_id}/Rejected_{name}"),
-        ("withdrawn_venue_id", "withdrawn", f"{venue_id}/Withdrawn_{name}"),
-        ("desk_rejected_venue_id", "desk-rejected", f"{venue_id}/Desk_Rejected_{name}"),
-    ]
-    for key, status, default in venueid_keys:
+    # A group that leaves a key out: the venueid of the pattern ICLR's v2 venues use.
+    defaults = {
+        "submission_venue_id": f"{venue_id}/{name}",
+        "rejected_venue_id": f"{venue_id}/Rejected_{name}",
+        "withdrawn_venue_id": f"{venue_id}/Withdrawn_{name}",
+        "desk_rejected_venue_id": f"{venue_id}/Desk_Rejected_{name}",
+    }
+    for key, default in defaults.items():
+        status = VENUEID_KEYS[key]
         statuses[read.text(key, default, into=f"venue_ids.{status}")] = status
     decisions, rule = _decisions(read)
     year, year_source = _year(venue_id, group)

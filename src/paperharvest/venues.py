@@ -278,6 +278,19 @@ def check_venue_group(venue: VenueConfig, group: Mapping[str, Any]) -> None:
         raise ConfigError(f"venue {venue.key} does not match its OpenReview venue group: " + "; ".join(problems))
 
 
+# The keys of a v2 venue group's content that name a venueid, and the status a paper with it has (read by
+# the group check here and by the config derivation in venue_groups.py).
+VENUEID_KEYS: dict[str, Status] = {
+    "submission_venue_id": "under-review",
+    "rejected_venue_id": "rejected",
+    "withdrawn_venue_id": "withdrawn",
+    "desk_rejected_venue_id": "desk-rejected",
+    # A journal's group (openreview-py journal/group.py) names these two instead of submission_venue_id.
+    "under_review_venue_id": "under-review",
+    "decision_pending_venue_id": "decision-pending",
+}
+
+
 def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
 
@@ -288,16 +301,7 @@ def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[s
     listings = [listing.invitation for listing in venue.listings]
     if submission_id is not None and submission_id not in listings:
         problems.append(f"the group's submission_id is {submission_id!r}, which is not among the listings {listings}")
-    venueid_keys: dict[str, Status] = {
-        "submission_venue_id": "under-review",
-        "rejected_venue_id": "rejected",
-        "withdrawn_venue_id": "withdrawn",
-        "desk_rejected_venue_id": "desk-rejected",
-        # A journal's group (openreview-py journal/group.py) names these two instead of submission_venue_id.
-        "under_review_venue_id": "under-review",
-        "decision_pending_venue_id": "decision-pending",
-    }
-    for key, status in venueid_keys.items():
+    for key, status in VENUEID_KEYS.items():
         venueid = stated(key)
         if venueid is not None and venue.venue_ids.get(venueid) != status:
             problems.append(f"the group's {key} is {venueid!r}; venue_ids must map it to {status!r}")

@@ -107,6 +107,8 @@ def reject_lone_surrogates(payload: Any, what: str) -> None:
     Such a note is rejected rather than repaired (U+FFFD would store text upstream never sent).
     Iterative, so a deeply nested payload cannot exhaust the stack.
     """
+    if not _holds_lone_surrogate(payload):
+        return
     stack: list[tuple[str, Any]] = [("", payload)]
     while stack:
         path, item = stack.pop()
@@ -120,6 +122,31 @@ def reject_lone_surrogates(payload: Any, what: str) -> None:
                 stack.append((f"{path}.{key}" if path else str(key), child))
         elif isinstance(item, list):
             stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+
+
+def _holds_lone_surrogate(payload: Any) -> bool:
+    """Whether any string in `payload` holds a lone surrogate: the walk above without the paths it names,
+    since building a path for every value was most of a note's normalizing time (measured with `make bench`).
+    The concrete types first: json.loads makes dicts, lists and strs, and an ABC check per value is slow."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list:
+            stack.extend(item)
+        elif isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return True
+        elif kind is dict or isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                    return True
+                if isinstance(child, str):
+                    if not child.isascii() and _SURROGATE.search(child):
+                        return True
+                elif child is not None and not isinstance(child, int | float):
+                    stack.append(child)
+    return False
 
 
 def _where(path: str) -> str:

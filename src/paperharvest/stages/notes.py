@@ -105,31 +105,33 @@ def stage_notes(run: Run) -> dict[str, Any]:
             decision_notes.extend(page.notes)
         decisions_by_forum = group_by_forum(decision_notes)
         by_listing[venue.replies.decision] = len(decision_notes)
-    for listing in venue.listings:
-        seen = 0
 
-        def store(page: NotePage, fetched_at: datetime, seen: int) -> None:
-            normalized = [normalize_or_reject(note, venue, decisions_by_forum) for note in page.notes]
-            result = save_page(
-                run.db,
-                venue,
-                page.invitation,
-                page.notes,
-                normalized,
-                fetched_at,
-                related=decisions_by_forum,
-                run_id=run.run_id,
-            )
-            counts.update(
-                notes_seen=len(page.notes),
-                papers_added=result.added,
-                papers_updated=result.updated,
-                papers_unchanged=result.unchanged,
-                notes_rejected=result.rejected,
-            )
-            run.progress(page.invitation.rsplit("/", 1)[-1], seen, page.count)
+    def store(page: NotePage, fetched_at: datetime, seen: int) -> None:
+        normalized = [normalize_or_reject(note, venue, decisions_by_forum) for note in page.notes]
+        result = save_page(
+            run.db,
+            venue,
+            page.invitation,
+            page.notes,
+            normalized,
+            fetched_at,
+            related=decisions_by_forum,
+            run_id=run.run_id,
+        )
+        counts.update(
+            notes_seen=len(page.notes),
+            papers_added=result.added,
+            papers_updated=result.updated,
+            papers_unchanged=result.unchanged,
+            notes_rejected=result.rejected,
+        )
+        run.progress(page.invitation.rsplit("/", 1)[-1], seen, page.count)
 
-        with StoreBehind() as behind:
+    # One worker for every listing, so the next listing's first page is fetched while the last page of the
+    # one before is stored.
+    with StoreBehind() as behind:
+        for listing in venue.listings:
+            seen = 0
             for page in fetch_note_pages(
                 run.openreview(),
                 listing.invitation,
@@ -141,13 +143,13 @@ def stage_notes(run: Run) -> dict[str, Any]:
                 seen += len(page.notes)
                 # The clock is read as the page arrives, so a replay stamps it the same whatever the threads do.
                 behind.submit(functools.partial(store, page, run.network.now(), seen))
-        by_listing[listing.invitation] = seen
-        if seen == 0 and listing.status == "decided":
-            # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".
-            raise UpstreamDataError(
-                f"OpenReview listed no notes for {listing.invitation}; check the venue's api_version "
-                f"({venue.api_version}) against OPENREVIEW_API_BASEURL(_V2) and the invitation name"
-            )
+            by_listing[listing.invitation] = seen
+            if seen == 0 and listing.status == "decided":
+                # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".
+                raise UpstreamDataError(
+                    f"OpenReview listed no notes for {listing.invitation}; check the venue's api_version "
+                    f"({venue.api_version}) against OPENREVIEW_API_BASEURL(_V2) and the invitation name"
+                )
     if counts["notes_rejected"]:
         # The rest of the venue is stored and the later stages still run; the run's end says what was lost.
         rejected = counts["notes_rejected"]
