@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from paperharvest.net import Network
 from paperharvest.net.policy import RetryPolicy
 from paperharvest.settings import load_settings
 from paperharvest.sources.openreview import NotePage, fetch_note_pages, make_client
+from paperharvest.stages import notes as notes_stage
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
@@ -37,6 +39,32 @@ def fetch(db: Path, *extra: str) -> int:
 
 def listing_requests(fake: FakeOpenReview, invitation: str) -> list[dict[str, str]]:
     return [r.query for r in fake.requests if r.path == "/notes" and r.query.get("invitation") == invitation]
+
+
+# ---- fetching and storing overlap -------------------------------------------------------------------------------
+
+
+def test_the_next_page_is_fetched_while_a_page_is_stored_and_no_page_after_it(
+    tmp_path: Path, fake_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requested_by_end_of_store: list[int] = []
+    real_save = notes_stage.save_page
+
+    def slow_save(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.2)  # a store slower than the (instant) fake's answers
+        requested_by_end_of_store.append(sum(r.path == "/notes" for r in fake.requests))
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(notes_stage, "save_page", slow_save)
+    with FakeOpenReview(SAMPLE) as fake:
+        fake_env(fake.url)
+        # Pages of 10: Blind_Submission 10, 10, 6, then Withdrawn 7 and Desk_Rejected 3, a request each.
+        assert fetch(tmp_path / "ph.db", "--page-size", "10") == 0
+        pages = sum(r.path == "/notes" for r in fake.requests)
+    assert pages == 5
+    # While page k was stored, page k+1 had been asked for (across listings too), and page k+2 had not.
+    assert requested_by_end_of_store == [2, 3, 4, 5, 5]
+    assert sorted(_paper_ids(tmp_path / "ph.db")) == sorted(n["id"] for notes in SAMPLE.values() for n in notes)
 
 
 # ---- through the CLI: exit 5, the run failed, what arrived stored ----------------------------------------------
