@@ -183,11 +183,16 @@ def test_a_derived_venue_is_known_to_the_offline_commands(
     assert f"{len(titles)} papers" in capsys.readouterr().out
 
 
-def test_a_derived_venue_logs_in_once(fakes: list[FakeVenue], tmp_path: Path, fake_env: Any) -> None:
+def test_a_derived_venue_logs_in_once_and_reads_its_group_once(
+    fakes: list[FakeVenue], tmp_path: Path, fake_env: Any
+) -> None:
     from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER
 
     with FakeOpenReview(**served(fakes)) as fake:
         fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
         assert fetch(tmp_path / "v.db", fakes[0].venue_id) == 0
-        # The client that read the group to derive the config is the one the run goes on with.
+        # The client that read the group to derive the config is the one the run goes on with, and so is
+        # the group: the notes stage checks the config against the group it was derived from.
         assert fake.count("POST", "/login") == 1
+        group_reads = [r for r in fake.requests if r.path == "/groups" and r.query.get("id") == fakes[0].venue_id]
+        assert len(group_reads) == 1

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -234,17 +234,20 @@ def _kept_configs(settings: Settings) -> dict[str, VenueConfig]:
     return load_all_venues(configs) if configs.is_dir() else {}
 
 
-def _kept_or_derived(settings: Settings, name: str, network: Network) -> tuple[VenueConfig, ConfigSource, Any | None]:
+def _kept_or_derived(
+    settings: Settings, name: str, network: Network
+) -> tuple[VenueConfig, ConfigSource, Any, Mapping[str, Any] | None]:
     """The venue's kept config file, which always wins; else, for a venue id, the config derived from its group,
-    with the logged-in client that read it (the run goes on with it instead of logging in again)."""
+    with the logged-in client that read it and the group (the run goes on with both instead of logging in and
+    reading the group again)."""
     kept = _kept_configs(settings).values()
     if not _names_a_venue_id(name) or any(name in (config.venue_id, config.key) for config in kept):
         # An unknown key is find_venue's error, which lists the keys there are.
-        return find_venue(settings.venue_configs_dir, name), "file", None
+        return find_venue(settings.venue_configs_dir, name), "file", None, None
     client = make_client(settings, network)
     derived = derive_from_openreview(client, settings, name)
     log.info("%s: no config file; config derived from its venue group (paperharvest venue-config %s)", name, name)
-    return derived.config, "group", client
+    return derived.config, "group", client, derived.group
 
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,7 +257,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     if unknown or not stages:
         raise ConfigError(f"unknown stage(s) {', '.join(unknown) or '(none left to run)'}; stages: {', '.join(STAGES)}")
     network = _network(settings, args.record, args.replay)
-    venue, source, client = _kept_or_derived(settings, args.venue, network)
+    venue, source, client, group = _kept_or_derived(settings, args.venue, network)
     options = {
         "venue": venue.key,
         "config": source,
@@ -268,7 +271,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         save_venue_config(db, venue, source)
         progress = Progress(enabled=not args.quiet)
         try:
-            counts = run_fetch(db, venue, settings, network, options, stages, progress, client=client)
+            counts = run_fetch(db, venue, settings, network, options, stages, progress, client=client, group=group)
         finally:
             progress.close()
     for stage in stages:

@@ -13,7 +13,7 @@ import platform
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 from typing import Any
@@ -101,10 +101,12 @@ def run_fetch(
     progress: ProgressCallback | None = None,
     *,
     client: Any = None,
+    group: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Records the run, runs the stages in order, and marks the run ok, failed or interrupted. Returns the
     run's counts, with its `run_id` and the `data_version` it left. `client`: an OpenReview client already
-    logged in (the one that derived the venue's config), else the run makes its own on first use."""
+    logged in (the one that derived the venue's config), else the run makes its own on first use; `group`: the
+    venue group that config was derived from."""
     with db.atomic():
         # The caller holds the lock, so a run still marked running died without recording its end.
         stale = mark_interrupted_runs(db, network.now())
@@ -118,7 +120,7 @@ def run_fetch(
             started_at=network.started_at,
         )
     progress = progress or (lambda stage, done, total: None)
-    run = Run(db, venue, settings, network, progress, run_id=run_id, _client=client)
+    run = Run(db, venue, settings, network, progress, run_id=run_id, _client=client, known_group=group)
     if stale:
         run.counts["earlier_runs_interrupted"] = stale
     try:

@@ -56,6 +56,7 @@ class DerivedVenue:
 
     config: VenueConfig
     sources: Mapping[str, str]
+    group: Mapping[str, Any]
 
 
 class _Content:
@@ -284,7 +285,7 @@ def derive_venue_config(group: Mapping[str, Any]) -> DerivedVenue:
         raise ConfigError(
             f"the config derived for {venue_id} is invalid ({problems}); " + WRITE_A_CONFIG.format(venue_id=venue_id)
         ) from None
-    return DerivedVenue(config, dict(read.sources))
+    return DerivedVenue(config, dict(read.sources), group)
 
 
 # ---- TOML ------------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def normalize_or_reject(
 def stage_notes(run: Run) -> dict[str, Any]:
     venue, settings = run.venue, run.settings
     api_url = settings.openreview_hosts[venue.api_version]
-    group = fetch_venue_group(run.openreview(), api_url, venue.venue_id)
+    group = run.known_group or fetch_venue_group(run.openreview(), api_url, venue.venue_id)
     check_venue_group(venue, group)
     notes_url = api_url.rstrip("/") + "/notes"
     counts: Counter[str] = Counter()

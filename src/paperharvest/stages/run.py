@@ -33,6 +33,8 @@ class Run:
     # Data a stage could not store (quarantined notes): the run goes on, then ends failed with these.
     problems: list[str] = field(default_factory=list)
     _client: Any = None
+    # The venue's group when the run's config was derived from it: the notes stage need not read it again.
+    known_group: Mapping[str, Any] | None = None
 
     def openreview(self) -> Any:
         """One logged-in OpenReview client for all stages, made on first use."""
