@@ -341,7 +341,7 @@ def cmd_discover(args: argparse.Namespace, settings: Settings) -> int:
         for venue in found
     ]
     _print_table(rows, ["venue_id", "api", "config"])
-    if any(venue.api_version is None for venue in found) and len(found) > DISCOVER_LOOK_UPS:
+    if len(found) > DISCOVER_LOOK_UPS:
         log.warning(
             "%d venues: API versions are looked up for %d at most; narrow with --match", len(found), DISCOVER_LOOK_UPS
         )

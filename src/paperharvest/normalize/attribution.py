@@ -22,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
+from bs4 import BeautifulSoup
 from bs4.element import Tag
 
 from paperharvest.models import (
@@ -267,11 +268,12 @@ def _chrome(tag: Tag) -> Tag | None:
     return next((parent for parent in tag.parents if is_chrome(parent)), None)
 
 
-def read_page(html: str | bytes, url: str, person_names: Sequence[str]) -> PageReading:
+def read_page(html: str | bytes | BeautifulSoup, url: str, person_names: Sequence[str]) -> PageReading:
     """One homepage read for the person whose names are `person_names`: its owner and every account it
-    shows, each once, with the union of the contexts it was seen in."""
+    shows, each once, with the union of the contexts it was seen in. `html` may be the page_soup of the page
+    already, so a page several people list is parsed once (reading it changes nothing in it)."""
     # One parse, shared with extract_socials: the page's charset honoured, an unclosed <title> read leniently.
-    soup = page_soup(html)
+    soup = html if isinstance(html, BeautifulSoup) else page_soup(html)
     found_socials = extract_socials(soup, url)
     accepted = {account_key(s.platform, s.handle) for s in found_socials}
     owner = owner_of(soup, url, person_names)

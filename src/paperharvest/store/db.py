@@ -39,11 +39,9 @@ def _sqlite_primary_code(exc: sqlite3.Error) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
-def is_storage_failure(exc: BaseException) -> bool:
+def is_storage_failure(exc: sqlite3.Error) -> bool:
     """Whether `exc` is the storage failing (the disk, the file, the folder), rather than a bug."""
-    if isinstance(exc, sqlite3.Error):
-        return _sqlite_primary_code(exc) in _STORAGE_CODES
-    return isinstance(exc, OSError)
+    return _sqlite_primary_code(exc) in _STORAGE_CODES
 
 
 def as_database_error(exc: sqlite3.Error | OSError, path: Path) -> HarvestError:

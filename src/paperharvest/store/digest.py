@@ -1,10 +1,5 @@
 """What `digest` reads: the venue, the chosen papers in their order with everything a post shows of them,
 and the data version the post is made from.
-
-Two things a database may lack (one made before schema version 7), looked up with `PRAGMA table_info` rather
-than assumed: the rating history (the `review_history` view: a review's rating at each version the harvest
-saw) and `runs.data_version`. Without them the digest still works: no rating change, and the data version
-is the venue's last run and when it ended.
 """
 
 from __future__ import annotations

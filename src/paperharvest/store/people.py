@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.models import Candidate, HomepageFetch, PageReading, ProfileField, ProfileRecords
+from paperharvest.normalize.notes import email_domain
 from paperharvest.normalize.profiles import AliasMap, ProfileKeys, alias_key, alias_map
 from paperharvest.store.save import raw_json, sha256
 
@@ -50,13 +51,12 @@ def _ensure_person(db: sqlite_utils.Database, person: str) -> None:
 def _ensure_listed_person(db: sqlite_utils.Database, listed_id: str, at: str) -> None:
     """The person a listed id stands for while no single profile answers for it (again, after a merge that
     an ambiguity undid): named as the first paper listing it names them."""
-    domain = listed_id.rsplit("@", 1)[1].strip().lower() or None if "@" in listed_id else None
     db.execute(
         """INSERT INTO authors (author_id, preferred_name, email_domain, resolution, resolved_at)
            SELECT ?, (SELECT name FROM paper_authors WHERE listed_id = ? ORDER BY rowid LIMIT 1), ?,
              'unresolved', ?
            ON CONFLICT DO NOTHING""",
-        [listed_id, listed_id, domain, at],
+        [listed_id, listed_id, email_domain(listed_id), at],
     )
 
 
@@ -141,7 +141,7 @@ def _apply_aliases(db: sqlite_utils.Database, keys: set[str], at: str) -> AliasM
         for alias in _spellings(db, key):
             listed = _is_listed(db, alias)
             target = person if person is not None else (alias if listed else None)
-            if target == alias and person is None:
+            if person is None and listed:
                 _ensure_listed_person(db, alias, at)
             row = db.execute("SELECT author_id FROM author_aliases WHERE alias = ?", [alias]).fetchone()
             if row is not None and row[0] is not None and row[0] != target:

@@ -14,8 +14,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import sqlite_utils
 
 from paperharvest.errors import RejectedNote
-from paperharvest.models import Author, Certification, Decision, NormalizedNote, Paper, Record, Review
-from paperharvest.store.comments import save_comments
+from paperharvest.models import Author, Certification, Comment, Decision, NormalizedNote, Paper, Record, Review
 from paperharvest.store.versions import (
     NoteVersion,
     forum_changes,
@@ -33,7 +32,7 @@ from paperharvest.store.versions import raw_json as raw_json
 from paperharvest.store.versions import sha256 as sha256
 from paperharvest.venues import VenueConfig
 
-CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications")
+CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications", "comments")
 RAW_COLUMNS = (
     "note_id",
     "venue",
@@ -259,7 +258,8 @@ def replace_records(
     _write_rows(
         db, "paper_certifications", _columns(Certification), _record_rows(c for n in notes for c in n.certifications)
     )
-    save_comments(db, notes, replace=replace)
+    # None for a note fetched without its whole forum.
+    _write_rows(db, "comments", _columns(Comment), _record_rows(c for n in notes for c in n.comments))
 
 
 def _raw_row(
