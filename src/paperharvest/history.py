@@ -16,7 +16,7 @@ import sqlite_utils
 from paperharvest.errors import RejectedNote
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum
-from paperharvest.stages.notes import normalize_any
+from paperharvest.stages.notes import normalize_or_reject
 from paperharvest.store.versions import (
     ForumState,
     StoredNote,
@@ -59,10 +59,9 @@ def _records(
     wide = related if venue.replies.decision_scope == "venue" else None
     out = {}
     for note in stored:
-        try:
-            out[note.parent_id] = (note, normalize_any(note.note, venue, wide))
-        except RejectedNote:
-            continue
+        records = normalize_or_reject(note.note, venue, wide)
+        if not isinstance(records, RejectedNote):
+            out[note.parent_id] = (note, records)
     return out
 
 

@@ -683,10 +683,14 @@ def set_data_version(db: sqlite_utils.Database, run_id: int, version: str | None
 
 
 def runs_without_data_version(db: sqlite_utils.Database, venue_key: str, before_run: int) -> list[int]:
-    """Earlier runs of the venue that died before recording their data version."""
+    """Earlier runs of the venue that died before recording their data version. Only those after the last run
+    that has one: the run that recorded it settled every run before it (a run with no notes keeps NULL), so
+    they are not hashed again on every fetch."""
     rows = db.execute(
-        "SELECT run_id FROM runs WHERE venue = ? AND run_id < ? AND data_version IS NULL ORDER BY run_id",
-        [venue_key, before_run],
+        """SELECT run_id FROM runs WHERE venue = ? AND run_id < ? AND data_version IS NULL
+             AND run_id > coalesce((SELECT max(run_id) FROM runs WHERE venue = ? AND data_version IS NOT NULL), 0)
+           ORDER BY run_id""",
+        [venue_key, before_run, venue_key],
     )
     return [r[0] for r in rows]
 
