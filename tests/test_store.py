@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import sqlite_utils
 from paperharvest.errors import DatabaseError, DatabaseLocked, RejectedNote
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum, normalize_note
-from paperharvest.store.db import open_db, run_lock
+from paperharvest.store.db import BackgroundCheckpoints, open_db, run_lock
 from paperharvest.store.save import (
     PageResult,
     finish_run,
@@ -247,3 +249,63 @@ def test_a_venue_wide_decision_posted_later_re_derives_its_paper(tmp_path: Path)
     changed, paper = harvest([decision_for("S1", "Reject")])
     assert (changed.updated, paper) == (1, ("rejected", "Reject"))
     assert db.execute("SELECT decision FROM decisions WHERE forum_id = 'S1'").fetchall() == [("Reject",)]
+
+
+def test_a_new_database_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    assert fresh(tmp_path).execute("PRAGMA page_size").fetchone()[0] == 16384
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("CREATE TABLE kept (x)")  # a file some program made first, with SQLite's 4 KiB pages
+    old.close()
+    db = open_db(tmp_path / "old.db")
+    ensure_db_shape(db)
+    save_venue(db, VENUE)
+    save_page(db, VENUE, BLIND, *sample_page())
+    assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3
+
+
+def sample_page() -> tuple[list[dict[str, Any]], list[NormalizedNote | RejectedNote], datetime]:
+    notes = load_sample_venue()[BLIND][:3]
+    return notes, normalized_or_rejected(notes), WHEN
+
+
+def test_checkpoints_run_beside_the_writer_and_sqlites_own_are_back_after(tmp_path: Path) -> None:
+    db = fresh(tmp_path)
+    path = tmp_path / "s.db"
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("PRAGMA wal_autocheckpoint = 1")  # SQLite's own would copy at every COMMIT
+    before = path.stat().st_size
+    with BackgroundCheckpoints(db) as checkpoints:
+        for start in (0, 3):
+            notes = load_sample_venue()[BLIND][start : start + 3]
+            save_page(db, VENUE, BLIND, notes, normalized_or_rejected(notes), WHEN)
+        # Committed, but the COMMIT copied nothing into the file: the pages wait in the WAL.
+        assert path.stat().st_size == before
+        checkpoints.request()
+        deadline = time.monotonic() + 10
+        while path.stat().st_size == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert path.stat().st_size > before
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1
+    # Nothing is left behind in the WAL only: a copy of the file alone holds every page.
+    alone = tmp_path / "alone.db"
+    alone.write_bytes(path.read_bytes())
+    assert sqlite3.connect(alone).execute("SELECT count(*) FROM papers").fetchone()[0] == 6
+
+
+def test_a_failed_checkpoint_is_said_when_the_block_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = fresh(tmp_path)
+    connect = sqlite3.connect
+
+    def failing_on_the_checkpoint_thread(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if threading.current_thread().name == "paperharvest-checkpoint":
+            error = sqlite3.OperationalError("database or disk is full")
+            error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+            raise error
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", failing_on_the_checkpoint_thread)
+    with pytest.raises(DatabaseError, match="is full"), BackgroundCheckpoints(db) as checkpoints:
+        save_page(db, VENUE, BLIND, *sample_page())
+        checkpoints.request()
+    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3

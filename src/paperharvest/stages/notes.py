@@ -18,6 +18,7 @@ from paperharvest.normalize.notes import group_by_forum, normalize_note
 from paperharvest.normalize.notes_v2 import normalize_note_v2
 from paperharvest.sources.openreview import NotePage, fetch_note_pages, fetch_venue_group
 from paperharvest.stages.run import Run
+from paperharvest.store.db import BackgroundCheckpoints
 from paperharvest.store.save import save_page, save_raw_notes
 from paperharvest.venues import VenueConfig, check_venue_group
 
@@ -118,6 +119,7 @@ def stage_notes(run: Run) -> dict[str, Any]:
             related=decisions_by_forum,
             run_id=run.run_id,
         )
+        checkpoints.request()
         counts.update(
             notes_seen=len(page.notes),
             papers_added=result.added,
@@ -129,7 +131,7 @@ def stage_notes(run: Run) -> dict[str, Any]:
 
     # One worker for every listing, so the next listing's first page is fetched while the last page of the
     # one before is stored.
-    with StoreBehind() as behind:
+    with BackgroundCheckpoints(run.db) as checkpoints, StoreBehind() as behind:
         for listing in venue.listings:
             seen = 0
             for page in fetch_note_pages(

@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.errors import ConfigError
+from paperharvest.json_text import compact_json
 from paperharvest.models import NormalizedNote, Record
 
 # The one rule for which replies are comments (store reads it, as the comments table does).
@@ -68,9 +69,8 @@ Event = tuple[str, str, str, int | None]
 Change = tuple[Any, ...]
 
 
-# One encoder each, made once: json.dumps with any option builds a new JSONEncoder per call, which was a
-# tenth of a page's store time (measured with `make bench`).
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Made once: json.dumps with any option builds a new JSONEncoder per call, which was a tenth of a page's
+# store time (measured with `make bench`).
 _COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
 _COLUMN = json.JSONEncoder(ensure_ascii=False)
 
@@ -81,7 +81,7 @@ def raw_json(payload: Any) -> str:
     A lone surrogate ("\\ud800", which JSON allows) cannot be encoded as UTF-8, so SQLite cannot store it:
     such a payload is kept with \\u escapes instead, which json.loads reads back to the very same value.
     """
-    text = _COMPACT.encode(payload)
+    text = compact_json(payload)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -143,10 +143,6 @@ def _splittable(value: Any) -> bool:
     )
 
 
-def _dump(value: Any) -> str:
-    return _COMPACT.encode(value)
-
-
 def _version(
     parent: str, forum: str, kind: str, note: Mapping[str, Any], invitation: str | None, text: str
 ) -> NoteVersion:
@@ -163,8 +159,8 @@ def _version(
 
 
 def _members(items: Iterable[tuple[Any, Any]]) -> str:
-    """The inside of a JSON object (no braces) holding these items, as _dump writes them."""
-    return _dump(dict(items))[1:-1]
+    """The inside of a JSON object (no braces) holding these items, as compact_json writes them."""
+    return compact_json(dict(items))[1:-1]
 
 
 def _join(*parts: str) -> str:
@@ -198,10 +194,10 @@ def split_note_text(
     seen: set[str] = set()
     if isinstance(details, Mapping):
         for name, value in details.items():
-            key = _dump({name: 0})[1:-2]  # `"name":`, with json's own rules for a key that is not a str
+            key = compact_json({name: 0})[1:-2]  # `"name":`, with json's own rules for a key that is not a str
             if name in REPLY_KEYS and _splittable(value):
                 shape[name] = {"ids": [r["id"] for r in value]}
-                reply_texts = [_dump(reply) for reply in value]
+                reply_texts = [compact_json(reply) for reply in value]
                 for reply, reply_text in zip(value, reply_texts, strict=True):
                     if reply["id"] not in seen:  # v2 may list a reply under both keys: one version
                         seen.add(reply["id"])
@@ -211,13 +207,13 @@ def split_note_text(
                 texts.append(key + "[" + ",".join(reply_texts) + "]")
             else:
                 shape[name] = {"value": value}
-                texts.append(key + _dump(value))
+                texts.append(key + compact_json(value))
         layout: dict[str, Any] = {"at": at, "details": shape}
         details_text = "{" + ",".join(texts) + "}"
     else:
         layout = {"at": at, "value": details}
-        details_text = _dump(details)
-    out.append(NoteVersion(note_id, note_id, "details", forum, None, None, _dump(layout)))
+        details_text = compact_json(details)
+    out.append(NoteVersion(note_id, note_id, "details", forum, None, None, compact_json(layout)))
     text = _join(before, '"details":' + details_text, after)
     try:
         text.encode("utf-8")
