@@ -12,7 +12,8 @@ import pytest
 import sqlite_utils
 
 from paperharvest.cli import main
-from paperharvest.store.versions import assemble, raw_json, venue_data_version
+from paperharvest.store.prepare import assemble, raw_json
+from paperharvest.store.versions import venue_data_version
 from tests.fakes.changing_venue import ChangingVenue
 from tests.helpers import rows, scalar, table_dump
 from tests.test_incremental import harvest

@@ -19,11 +19,11 @@ from paperharvest.errors import DatabaseError, DatabaseLocked, RejectedNote
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum, normalize_note
 from paperharvest.store.db import BackgroundCheckpoints, open_db, run_lock
+from paperharvest.store.prepare import raw_json
 from paperharvest.store.save import (
     PageResult,
     finish_run,
     mark_interrupted_runs,
-    raw_json,
     save_page,
     save_venue,
     start_run,

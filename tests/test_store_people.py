@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from paperharvest.models import Author
 from paperharvest.normalize.notes import email_domain
 from paperharvest.normalize.profiles import normalize_profile
 from paperharvest.store.db import open_db
@@ -53,7 +52,7 @@ def seeded(path: Path) -> sqlite_utils.Database:
         "INSERT INTO papers (forum_id, venue, title, status, invitation) VALUES ('F1', ?, 'T', 'rejected', ?)",
         [VENUE.key, BLIND],
     )
-    people = save_listed_authors(db, [Author(author_id=i, name=n, email_domain=email_domain(i)) for i, n in LISTED])
+    people = save_listed_authors(db, [(i, n, email_domain(i)) for i, n in LISTED])
     db.conn.executemany(
         "INSERT INTO paper_authors (forum_id, position, author_id, name, listed_id) VALUES ('F1', ?, ?, ?, ?)",
         [(position, people[i], n, i) for position, (i, n) in enumerate(LISTED, 1)],

@@ -12,16 +12,10 @@ import pytest
 
 from paperharvest.normalize.notes import normalize_note
 from paperharvest.store.db import open_db
+from paperharvest.store.prepare import raw_json, split_note, split_note_text
 from paperharvest.store.save import save_page, save_venue, start_run
 from paperharvest.store.schema import ensure_db_shape
-from paperharvest.store.versions import (
-    notes_at,
-    raw_json,
-    run_events,
-    split_note,
-    split_note_text,
-    unversioned_notes,
-)
+from paperharvest.store.versions import notes_at, run_events, unversioned_notes
 from paperharvest.venues import VenueConfig, find_venue
 from tests.fakes.synthetic_venue import build_synthetic_venue, with_edited_reviews
 

@@ -17,8 +17,8 @@ from paperharvest.errors import RejectedNote
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum
 from paperharvest.stages.notes import normalize_or_reject
+from paperharvest.store.prepare import ForumState, note_rows, split_note, state_of
 from paperharvest.store.versions import (
-    ForumState,
     StoredNote,
     clear_history,
     forum_changes,
@@ -28,8 +28,6 @@ from paperharvest.store.versions import (
     run_events,
     runs_without_data_version,
     set_data_version,
-    split_note,
-    state_of,
     touched_forums,
     unversioned_notes,
     venue_data_version,
@@ -84,16 +82,17 @@ def rederive_run(db: sqlite_utils.Database, venue: VenueConfig, run_id: int) -> 
             for key, vid in stored.versions.items()
             if stored.first_runs[key] == run_id
         }
-        write_derived(db, [(parent, records) for parent, (_, records) in now.items()], fresh)
+        rows = {parent: note_rows(records) for parent, (_, records) in now.items()}
+        write_derived(db, rows.values(), fresh)
         if run_id == 0:
             continue  # versions stored outside any run: nothing to compare them with
         was = _states(db, venue, run_id, batch, before=True)
         events = run_events(db, venue.key, run_id, batch)
-        rows = []
-        for parent, (_, records) in now.items():
-            old: ForumState | None = state_of(was[parent][1]) if parent in was else None
-            rows += forum_changes(run_id, venue.key, parent, old, records, events.get(parent, ()))
-        write_changes(db, rows)
+        changes = []
+        for parent, records in rows.items():
+            old: ForumState | None = state_of(note_rows(was[parent][1])) if parent in was else None
+            changes += forum_changes(run_id, venue.key, parent, old, records, events.get(parent, ()))
+        write_changes(db, changes)
 
 
 def rederive_history(db: sqlite_utils.Database, venue: VenueConfig) -> int:

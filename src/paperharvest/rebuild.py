@@ -15,7 +15,6 @@ import sqlite_utils
 
 from paperharvest.errors import NormalizeError, RejectedNote, UpstreamDataError
 from paperharvest.history import rederive_history, version_stored_notes
-from paperharvest.models import NormalizedNote
 from paperharvest.normalize.github import github_user, repository_from_github
 from paperharvest.normalize.notes import group_by_forum
 from paperharvest.normalize.profiles import normalize_profile
@@ -25,6 +24,7 @@ from paperharvest.stages.notes import normalize_any
 from paperharvest.store.github import rewrite_github_user, stored_github_users
 from paperharvest.store.links import rewrite_repository
 from paperharvest.store.people import save_profiles
+from paperharvest.store.prepare import NoteRows, note_rows, quarantined
 from paperharvest.store.queries import (
     harvested_venues,
     note_venues,
@@ -81,7 +81,7 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
     }
     listings = {key: {listing.invitation for listing in v.listings} for key, v in chosen.items()}
     done = rejected = 0
-    batch: list[tuple[NormalizedNote, str]] = []
+    batch: list[tuple[NoteRows, str]] = []
     for row in iter_raw_notes(db, venue_key):
         venue = chosen.get(row["venue"])
         if venue is None:
@@ -90,12 +90,14 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
             continue  # a venue-wide decision, read above
         raw = json.loads(row["json"])
         try:
-            batch.append((normalize_any(raw, venue, venue_wide.get(venue.key)), row["fetched_at"]))
+            batch.append((note_rows(normalize_any(raw, venue, venue_wide.get(venue.key))), row["fetched_at"]))
         except RejectedNote as exc:
             # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
             with db.atomic():
-                stamp = datetime.fromisoformat(row["fetched_at"])
-                save_rejected_notes(db, venue, row["invitation"], [(raw, exc)], run_id=None, rejected_at=stamp)
+                stamp = datetime.fromisoformat(row["fetched_at"]).isoformat()
+                save_rejected_notes(
+                    db, venue, row["invitation"], [quarantined(raw, exc)], run_id=None, rejected_at=stamp
+                )
             rejected += 1
             continue
         done += 1

@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.models import CodeLinkCandidate, MatchResult, Repository
-from paperharvest.store.save import sha256
+from paperharvest.store.prepare import sha256
 
 ARXIV_LINK_COLUMNS = (
     "forum_id",

@@ -17,7 +17,7 @@ import sqlite_utils
 from paperharvest.models import Candidate, HomepageFetch, PageReading, ProfileField, ProfileRecords
 from paperharvest.normalize.notes import email_domain
 from paperharvest.normalize.profiles import AliasMap, ProfileKeys, alias_key, alias_map
-from paperharvest.store.save import raw_json, sha256
+from paperharvest.store.prepare import raw_json, sha256
 
 
 def authors_to_resolve(db: sqlite_utils.Database, venue_key: str, stale_before: datetime) -> list[str]:

@@ -7,43 +7,36 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import sqlite_utils
 
 from paperharvest.errors import RejectedNote
-from paperharvest.models import Author, Certification, Comment, Decision, NormalizedNote, Paper, Record, Review
-from paperharvest.store.versions import (
+from paperharvest.models import Certification, Comment, Decision, NormalizedNote, Paper, Review
+from paperharvest.store.prepare import (
+    RAW_COLUMNS,
+    NoteRows,
     NoteVersion,
+    PreparedNote,
+    PreparedPage,
+    Quarantined,
+    columns,
+    prepare_page,
+    raw_row,
+    sha256,
+    split_note_text,
+)
+from paperharvest.store.versions import (
     forum_changes,
     page_events,
-    split_note_text,
-    sql_value,
     stored_states,
     write_changes,
     write_derived,
     write_versions,
 )
-
-# Re-exported: where the other store modules and the tests have always found them.
-from paperharvest.store.versions import raw_json as raw_json
-from paperharvest.store.versions import sha256 as sha256
 from paperharvest.venues import VenueConfig
 
 CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications", "comments")
-RAW_COLUMNS = (
-    "note_id",
-    "venue",
-    "invitation",
-    "api_version",
-    "tmdate",
-    "sha256",
-    "fetched_at",
-    "json",
-    "inputs_sha256",
-)
 
 
 @dataclass
@@ -141,38 +134,6 @@ def stored_input_hashes(db: sqlite_utils.Database, note_ids: Sequence[str]) -> d
     return dict(rows.fetchall())
 
 
-def inputs_sha256(note_digest: str, related: Iterable[Mapping[str, Any]]) -> str:
-    """The key of everything a note's records are derived from: the note itself, and the notes outside it
-    that it is read with (2018's venue-wide decisions of its forum), in any order. A note read alone keeps
-    its own hash, so its key does not change when a venue gains no outside inputs."""
-    others = sorted(sha256(raw_json(note)) for note in related)
-    return sha256("\n".join([note_digest, *others])) if others else note_digest
-
-
-@cache
-def _converted_positions(model: type[Record]) -> tuple[int, ...]:
-    """Which fields of a record need converting for SQLite (datetimes, lists, dicts)."""
-    plain = {str, int, float, bool, type(None), Literal}
-    positions = []
-    for index, field in enumerate(model.model_fields.values()):
-        annotation = field.annotation
-        members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-        if any((get_origin(member) or member) not in plain for member in members):
-            positions.append(index)
-    return tuple(positions)
-
-
-def _record_rows(records: Iterable[Record], extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    rows = []
-    for record in records:
-        # Pydantic keeps field values in __dict__ in declaration order, which is also the column order.
-        values = list(record.__dict__.values())
-        for index in _converted_positions(type(record)):
-            values[index] = sql_value(values[index])
-        rows.append((*values, *extra))
-    return rows
-
-
 def _write_rows(
     db: sqlite_utils.Database, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], pk: str | None = None
 ) -> None:
@@ -189,20 +150,18 @@ def _write_rows(
     db.conn.executemany(sql, rows)
 
 
-def _columns(model: type[Record]) -> list[str]:
-    return list(model.model_fields)
-
-
-def save_listed_authors(db: sqlite_utils.Database, listed: Sequence[Author]) -> dict[str, str]:
+def save_listed_authors(
+    db: sqlite_utils.Database, listed: Iterable[tuple[str, str | None, str | None]]
+) -> dict[str, str]:
     """Make sure every author id a paper lists belongs to a person; returns listed id -> person id.
 
     An id seen for the first time becomes its own person (resolution "pending") until the profile stage
     maps it to an OpenReview profile; an id already mapped keeps its mapping; an ambiguous alias held by no
     one becomes the listed person's (and stays marked ambiguous).
     """
-    first: dict[str, Author] = {}
+    first: dict[str, tuple[str, str | None, str | None]] = {}
     for author in listed:
-        first.setdefault(author.author_id, author)
+        first.setdefault(author[0], author)
     if not first:
         return {}
     # An alias no one holds (one several profiles share, not yet listed by any paper) gets its listed person.
@@ -211,7 +170,7 @@ def save_listed_authors(db: sqlite_utils.Database, listed: Sequence[Author]) -> 
            SELECT ?, ?, ? WHERE NOT EXISTS
              (SELECT 1 FROM author_aliases WHERE alias = ? AND author_id IS NOT NULL)
            ON CONFLICT DO NOTHING""",
-        [(a.author_id, a.name, a.email_domain, a.author_id) for a in first.values()],
+        [(*author, author[0]) for author in first.values()],
     )
     db.conn.executemany(
         """INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)
@@ -224,96 +183,55 @@ def save_listed_authors(db: sqlite_utils.Database, listed: Sequence[Author]) -> 
 
 
 def replace_records(
-    db: sqlite_utils.Database, harvested: Sequence[tuple[NormalizedNote, str]], *, replace: bool = True
+    db: sqlite_utils.Database, harvested: Sequence[tuple[NoteRows, str]], *, replace: bool = True
 ) -> None:
     """Write each note's paper and replace its children (authors, reviews, decision). Call inside a transaction.
 
-    `harvested` pairs each note's records with the time its raw note was fetched (ISO 8601). `replace=False`
+    `harvested` pairs each note's rows with the time its raw note was fetched (ISO 8601). `replace=False`
     skips deleting old children, for notes known to be new.
     """
     if not harvested:
         return
     notes = [note for note, _ in harvested]
-    forum_ids = [n.paper.forum_id for n in notes]
     if replace:
+        forum_ids = [n.forum_id for n in notes]
         marks = ",".join("?" * len(forum_ids))
         for table in CHILD_TABLES:
             db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
-    papers = [row for note, stamp in harvested for row in _record_rows([note.paper], [stamp])]
-    _write_rows(db, "papers", [*_columns(Paper), "harvested_at"], papers, pk="forum_id")
-    canonical = save_listed_authors(db, [a for n in notes for a in n.authors])
+    papers = [(*note.paper, stamp) for note, stamp in harvested]
+    _write_rows(db, "papers", [*columns(Paper), "harvested_at"], papers, pk="forum_id")
+    canonical = save_listed_authors(db, (a for n in notes for a in n.authors))
     _write_rows(
         db,
         "paper_authors",
         ("forum_id", "position", "author_id", "name", "listed_id"),
         [
-            (a.forum_id, a.position, canonical.get(a.author_id) if a.author_id else None, a.name, a.author_id)
+            (forum_id, position, canonical.get(listed) if listed else None, name, listed)
             for n in notes
-            for a in n.paper_authors
+            for forum_id, position, listed, name in n.paper_authors
         ],
     )
-    _write_rows(db, "reviews", _columns(Review), _record_rows(r for n in notes for r in n.reviews))
-    decisions = _record_rows(n.decision for n in notes if n.decision is not None)
-    _write_rows(db, "decisions", _columns(Decision), decisions)
-    _write_rows(
-        db, "paper_certifications", _columns(Certification), _record_rows(c for n in notes for c in n.certifications)
-    )
-    # None for a note fetched without its whole forum.
-    _write_rows(db, "comments", _columns(Comment), _record_rows(c for n in notes for c in n.comments))
-
-
-def _raw_row(
-    note: Mapping[str, Any], venue: VenueConfig, invitation: str, text: str, digest: str, inputs: str, at: str
-) -> tuple[Any, ...]:
-    tmdate = note.get("tmdate")
-    return (
-        str(note["id"]),
-        venue.key,
-        invitation,
-        venue.api_version,
-        tmdate if isinstance(tmdate, int) else None,
-        digest,
-        at,
-        text,
-        inputs,
-    )
-
-
-def rejected_note_id(note: Mapping[str, Any], text: str) -> str:
-    """The note's id, or, for a payload without a usable one, a stable stand-in made from its content."""
-    note_id = note.get("id") if isinstance(note, Mapping) else None
-    return note_id if isinstance(note_id, str) and note_id else f"sha256:{sha256(text)}"
+    _write_rows(db, "reviews", columns(Review), [r for n in notes for r in n.reviews])
+    _write_rows(db, "decisions", columns(Decision), [n.decision for n in notes if n.decision is not None])
+    _write_rows(db, "paper_certifications", columns(Certification), [c for n in notes for c in n.certifications])
+    _write_rows(db, "comments", columns(Comment), [c for n in notes for c in n.comments])
 
 
 def save_rejected_notes(
     db: sqlite_utils.Database,
     venue: VenueConfig,
     invitation: str,
-    rejected: Sequence[tuple[Mapping[str, Any], RejectedNote]],
+    rejected: Sequence[Quarantined],
     *,
     run_id: int | None,
-    rejected_at: datetime,
+    rejected_at: str,
 ) -> None:
     """Quarantine notes that could not be normalized, raw payload and reason, one row a note (the latest
     rejection). Call inside the page's transaction. A note rejected now keeps whatever complete version of
     it was stored before, and leaves no partial paper."""
-    rows = []
-    for note, why in rejected:
-        text = raw_json(note)
-        rows.append(
-            (
-                rejected_note_id(note, text),
-                venue.key,
-                invitation,
-                why.reason,
-                str(why),
-                text,
-                run_id,
-                rejected_at.isoformat(),
-            )
-        )
-    columns = ("note_id", "venue", "invitation", "reason", "message", "json", "run_id", "rejected_at")
-    _write_rows(db, "rejected_notes", columns, rows, pk="note_id")
+    rows = [(q.note_id, venue.key, invitation, q.reason, q.message, q.text, run_id, rejected_at) for q in rejected]
+    names = ("note_id", "venue", "invitation", "reason", "message", "json", "run_id", "rejected_at")
+    _write_rows(db, "rejected_notes", names, rows, pk="note_id")
 
 
 def clear_rejections(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None:
@@ -326,28 +244,68 @@ def clear_rejections(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None
 def save_history(
     db: sqlite_utils.Database,
     venue: VenueConfig,
-    notes: Sequence[tuple[str, NormalizedNote, Sequence[NoteVersion]]],
+    notes: Sequence[PreparedNote],
     *,
     run_id: int | None,
     fetched_at: str,
 ) -> None:
-    """The versions of changed notes (note id, records, the versions split_note_text made of it), the
-    records read from the new ones, and (in a run) the changes from the stored records to the new. Call
-    inside the page's transaction, before the records are replaced."""
-    parents = [parent for parent, _, _ in notes]
-    versions = [v for _, _, split in notes for v in split]
+    """The versions of changed notes, the records read from the new ones, and (in a run) the changes from
+    the stored records to the new. Call inside the page's transaction, before the records are replaced."""
+    parents = [note.note_id for note in notes]
+    versions = [v for note in notes for v in note.versions]
     written = write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=fetched_at)
-    write_derived(db, [(parent, records) for parent, records, _ in notes], written.inserted)
+    write_derived(db, [note.rows for note in notes], written.inserted)
     if run_id is None:
         return
     old = stored_states(db, parents)
     events = page_events(written, {v.key: v.tmdate for v in versions})
     rows = [
         row
-        for parent, records, _ in notes
-        for row in forum_changes(run_id, venue.key, parent, old.get(parent), records, events.get(parent, ()))
+        for note in notes
+        for row in forum_changes(
+            run_id, venue.key, note.note_id, old.get(note.note_id), note.rows, events.get(note.note_id, ())
+        )
     ]
     write_changes(db, rows)
+
+
+def save_prepared(
+    db: sqlite_utils.Database,
+    venue: VenueConfig,
+    invitation: str,
+    parts: Iterable[PreparedPage],
+    fetched_at: datetime,
+    *,
+    run_id: int | None = None,
+) -> PageResult:
+    """Store one fetched page, prepared: raw notes, their records and the page's rejected notes together, or
+    nothing. The page may come in parts, each written as it arrives (while the next is prepared elsewhere),
+    all in the page's one transaction.
+
+    A note is skipped when its raw JSON and every related note are unchanged (`raw_notes.inputs_sha256`),
+    so a re-run writes only what changed upstream, and a decision posted later re-derives its paper.
+    """
+    result = PageResult()
+    stamp = fetched_at.isoformat()
+    with db.atomic():
+        for part in parts:
+            ids = [note.note_id for note in part.notes]
+            known = stored_input_hashes(db, ids)
+            changed = [
+                note for note in part.notes if note.note_id not in known or known[note.note_id] != note.inputs_sha256
+            ]
+            updated = sum(1 for note in changed if note.note_id in known)
+            result.unchanged += len(part.notes) - len(changed)
+            result.updated += updated
+            result.added += len(changed) - updated
+            if changed:
+                save_history(db, venue, changed, run_id=run_id, fetched_at=stamp)
+                _write_rows(db, "raw_notes", RAW_COLUMNS, [note.raw for note in changed], pk="note_id")
+                replace_records(db, [(note.rows, stamp) for note in changed], replace=updated > 0)
+            clear_rejections(db, ids)
+            save_rejected_notes(db, venue, invitation, part.rejected, run_id=run_id, rejected_at=stamp)
+            result.rejected += len(part.rejected)
+    return result
 
 
 def save_page(
@@ -361,52 +319,10 @@ def save_page(
     related: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     run_id: int | None = None,
 ) -> PageResult:
-    """Store one fetched page: raw notes, their records and the page's rejected notes together, or nothing.
-
-    `normalized[i]` is the records of `raw_notes[i]`, or the RejectedNote the normalizer raised for it.
-    `related` maps a note id to the notes outside it that its records were derived from (2018's venue-wide
-    decisions, as passed to the normalizer). A note is skipped when its raw JSON and every related note are unchanged
-    (`raw_notes.inputs_sha256`), so a re-run writes only what changed upstream, and a decision posted later
-    re-derives its paper.
-    """
-    result = PageResult()
-    stamp = fetched_at.isoformat()
-    with db.atomic():
-        good = [
-            (note, records)
-            for note, records in zip(raw_notes, normalized, strict=True)
-            if not isinstance(records, RejectedNote)
-        ]
-        rejected = [
-            (note, why) for note, why in zip(raw_notes, normalized, strict=True) if isinstance(why, RejectedNote)
-        ]
-        good_ids = [str(note["id"]) for note, _ in good]
-        known = stored_input_hashes(db, good_ids)
-        changed_raw: list[tuple[Any, ...]] = []
-        changed: list[tuple[NormalizedNote, str]] = []
-        changed_notes: list[tuple[str, NormalizedNote, Sequence[NoteVersion]]] = []
-        for (note, records), note_id in zip(good, good_ids, strict=True):
-            versions, text = split_note_text(note, venue, invitation, submission=True)
-            digest = sha256(text)
-            inputs = inputs_sha256(digest, (related or {}).get(note_id, ()))
-            if note_id in known and known[note_id] == inputs:
-                result.unchanged += 1
-                continue
-            if note_id in known:
-                result.updated += 1
-            else:
-                result.added += 1
-            changed_raw.append(_raw_row(note, venue, invitation, text, digest, inputs, stamp))
-            changed.append((records, stamp))
-            changed_notes.append((note_id, records, versions))
-        if changed_raw:
-            save_history(db, venue, changed_notes, run_id=run_id, fetched_at=stamp)
-            _write_rows(db, "raw_notes", RAW_COLUMNS, changed_raw, pk="note_id")
-            replace_records(db, changed, replace=result.updated > 0)
-        clear_rejections(db, good_ids)
-        save_rejected_notes(db, venue, invitation, rejected, run_id=run_id, rejected_at=fetched_at)
-        result.rejected = len(rejected)
-    return result
+    """Store one fetched page (see save_prepared): `normalized[i]` is the records of `raw_notes[i]`, or the
+    RejectedNote the normalizer raised for it; `related` as for prepare_page."""
+    page = prepare_page(venue, invitation, raw_notes, normalized, fetched_at.isoformat(), related)
+    return save_prepared(db, venue, invitation, [page], fetched_at, run_id=run_id)
 
 
 def save_raw_notes(
@@ -426,7 +342,7 @@ def save_raw_notes(
         split, text = split_note_text(note, venue, invitation, submission=False)
         versions += split
         digest = sha256(text)
-        rows.append(_raw_row(note, venue, invitation, text, digest, digest, stamp))
+        rows.append(raw_row(note, venue, invitation, text, digest, digest, stamp))
     with db.atomic():
         # Only the notes listed now are compared: a note missing from one page is not known to be gone.
         parents = [str(note["id"]) for note in raw_notes]

@@ -1,10 +1,8 @@
 """Every version of every note, the changes between versions, and the venue's data version.
 
-A stored raw note (a `raw_notes` row) is kept as the versions of its parts: the note itself without its
-`details`, the shape of its `details` (which replies, in which order, so the raw note can be put back
-together byte for byte), and each reply on its own. A version is content-addressed (the sha256 of its own
-compact JSON) and valid from the run that first saw it (`first_run_id`) until the run that saw it replaced or
-gone (`until_run_id`, NULL while current), so an unchanged re-run writes nothing.
+A stored raw note is kept as the versions of its parts (see store/prepare.py, which splits it). A version is
+valid from the run that first saw it (`first_run_id`) until the run that saw it replaced or gone
+(`until_run_id`, NULL while current), so an unchanged re-run writes nothing.
 
 `changes` says per run what happened to each paper, in words a notebook can filter. At fetch time it is
 derived in the page's transaction from the stored records (before they are replaced) and the new ones;
@@ -14,24 +12,25 @@ derived in the page's transaction from the stored records (before they are repla
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from paperharvest.errors import ConfigError
-from paperharvest.json_text import compact_json
-from paperharvest.models import NormalizedNote, Record
+from paperharvest.store.prepare import (
+    PAPER_COLUMNS,
+    REVIEW_COLUMNS,
+    ForumState,
+    Key,
+    NoteRows,
+    NoteVersion,
+    assemble,
+    state_of,
+)
 
-# The one rule for which replies are comments (store reads it, as the comments table does).
-from paperharvest.normalize.comments import comment_kind
-from paperharvest.venues import VenueConfig
-
-# The `details` keys that hold replies, each stored as a version of its own.
-REPLY_KEYS = ("directReplies", "replies")
 VERSION_COLUMNS = (
     "venue",
     "forum_id",
@@ -61,188 +60,12 @@ CHANGE_COLUMNS = (
     "at",
 )
 PAPER_FIELDS = ("title", "abstract", "tldr", "keywords", "pdf_url", "modified_at")
-# (parent_id, note_id, kind): one note's place in one stored raw note.
-Key = tuple[str, str, str]
+_PAPER_FIELD_AT = [PAPER_COLUMNS.index(name) for name in PAPER_FIELDS]
+_REVIEW_AT = [REVIEW_COLUMNS.index(name) for name in ("review_id", "rating", "confidence", "modified_at")]
 # (note_id, kind, event: new / edited / removed, tmdate) of one version written or closed.
 Event = tuple[str, str, str, int | None]
 # One row of `changes`, in CHANGE_COLUMNS order.
 Change = tuple[Any, ...]
-
-
-# Made once: json.dumps with any option builds a new JSONEncoder per call, which was a tenth of a page's
-# store time (measured with `make bench`).
-_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
-_COLUMN = json.JSONEncoder(ensure_ascii=False)
-
-
-def raw_json(payload: Any) -> str:
-    """The stored form of a raw payload: compact, keys in the order the API sent them.
-
-    A lone surrogate ("\\ud800", which JSON allows) cannot be encoded as UTF-8, so SQLite cannot store it:
-    such a payload is kept with \\u escapes instead, which json.loads reads back to the very same value.
-    """
-    text = compact_json(payload)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _COMPACT_ASCII.encode(payload)
-    return text
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# ---- splitting a raw note into versions, and putting it back together -------------------------------------
-
-
-@dataclass(frozen=True)
-class NoteVersion:
-    parent_id: str
-    note_id: str
-    kind: str
-    forum_id: str
-    invitation: str | None
-    tmdate: int | None
-    text: str
-
-    @property
-    def key(self) -> Key:
-        return (self.parent_id, self.note_id, self.kind)
-
-
-def _invitations(note: Mapping[str, Any]) -> list[str]:
-    """A v1 note names one `invitation`; a v2 note lists `invitations`, the creating one first."""
-    listed = note.get("invitations")
-    if isinstance(listed, list):
-        return [i for i in listed if isinstance(i, str)]
-    single = note.get("invitation")
-    return [single] if isinstance(single, str) else []
-
-
-def note_kind(note: Mapping[str, Any], venue: VenueConfig) -> str:
-    """`review`, `decision` or `meta-review` by the venue's reply invitations; `comment` for what the
-    comments normalizer reads as a comment (official and public comments, rebuttals); `other` for the rest
-    (withdrawals, desk rejections, revisions...)."""
-    invitations = _invitations(note)
-    for kind, pattern in (
-        ("review", venue.review_pattern),
-        ("decision", venue.decision_pattern),
-        ("meta-review", venue.meta_review_pattern),
-    ):
-        if pattern is not None and any(pattern.match(i) for i in invitations):
-            return kind
-    if comment_kind(invitations) is not None:
-        return "comment"
-    return "other"
-
-
-def _splittable(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(r, Mapping) and isinstance(r.get("id"), str) and r["id"] for r in value
-    )
-
-
-def _version(
-    parent: str, forum: str, kind: str, note: Mapping[str, Any], invitation: str | None, text: str
-) -> NoteVersion:
-    tmdate = note.get("tmdate")
-    return NoteVersion(
-        parent_id=parent,
-        note_id=str(note["id"]),
-        kind=kind,
-        forum_id=forum,
-        invitation=invitation,
-        tmdate=tmdate if isinstance(tmdate, int) else None,
-        text=text,
-    )
-
-
-def _members(items: Iterable[tuple[Any, Any]]) -> str:
-    """The inside of a JSON object (no braces) holding these items, as compact_json writes them."""
-    return compact_json(dict(items))[1:-1]
-
-
-def _join(*parts: str) -> str:
-    return "{" + ",".join(p for p in parts if p) + "}"
-
-
-def split_note_text(
-    note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool
-) -> tuple[list[NoteVersion], str]:
-    """The versions a stored raw note is kept as, and raw_json(note), the stored text of the whole note.
-
-    A submission's parts are the note without `details` (kind `submission`), the shape of `details` (kind
-    `details`) and each reply; a note stored alone (2018's venue-wide decisions) is one version of its own
-    kind. Each part is serialised once and the whole note's text is put together from the parts' texts
-    (compact JSON nests by plain concatenation), since serialising was most of the time a page took.
-    """
-    note_id = str(note["id"])
-    forum = note_id if submission else str(note.get("forum") or note_id)
-    kind = "submission" if submission else note_kind(note, venue)
-    if "details" not in note:
-        text = raw_json(note)
-        return [_version(note_id, forum, kind, note, listing, text)], text
-    items = list(note.items())
-    at = list(note).index("details")
-    before, after = _members(items[:at]), _members(items[at + 1 :])
-    own = {k: v for k, v in items if k != "details"}
-    out = [_version(note_id, forum, kind, own, listing, _join(before, after))]
-    details = note["details"]
-    shape: dict[str, Any] = {}
-    texts: list[str] = []
-    seen: set[str] = set()
-    if isinstance(details, Mapping):
-        for name, value in details.items():
-            key = compact_json({name: 0})[1:-2]  # `"name":`, with json's own rules for a key that is not a str
-            if name in REPLY_KEYS and _splittable(value):
-                shape[name] = {"ids": [r["id"] for r in value]}
-                reply_texts = [compact_json(reply) for reply in value]
-                for reply, reply_text in zip(value, reply_texts, strict=True):
-                    if reply["id"] not in seen:  # v2 may list a reply under both keys: one version
-                        seen.add(reply["id"])
-                        inv = _invitations(reply)
-                        reply_kind = note_kind(reply, venue)
-                        out.append(_version(note_id, forum, reply_kind, reply, inv[0] if inv else None, reply_text))
-                texts.append(key + "[" + ",".join(reply_texts) + "]")
-            else:
-                shape[name] = {"value": value}
-                texts.append(key + compact_json(value))
-        layout: dict[str, Any] = {"at": at, "details": shape}
-        details_text = "{" + ",".join(texts) + "}"
-    else:
-        layout = {"at": at, "value": details}
-        details_text = compact_json(details)
-    out.append(NoteVersion(note_id, note_id, "details", forum, None, None, compact_json(layout)))
-    text = _join(before, '"details":' + details_text, after)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate somewhere: raw_json escapes each text that holds one, so serialise each again.
-        return [replace(v, text=raw_json(json.loads(v.text))) for v in out], raw_json(note)
-    return out, text
-
-
-def split_note(note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool) -> list[NoteVersion]:
-    """The versions a stored raw note is kept as (see split_note_text)."""
-    return split_note_text(note, venue, listing, submission=submission)[0]
-
-
-def assemble(top: str, layout: str | None, replies: Mapping[str, str]) -> dict[str, Any]:
-    """The raw note the versions were split from: raw_json(assemble(...)) is the stored text again."""
-    note: dict[str, Any] = json.loads(top)
-    if layout is None:
-        return note
-    shape = json.loads(layout)
-    if "value" in shape:
-        details: Any = shape["value"]
-    else:
-        details = {}
-        for name, part in shape["details"].items():
-            details[name] = [json.loads(replies[i]) for i in part["ids"]] if "ids" in part else part["value"]
-    items = list(note.items())
-    items.insert(shape["at"], ("details", details))
-    return dict(items)
 
 
 # Without statistics SQLite reads `venue = ? AND until_run_id IS NULL` as two equalities on the
@@ -295,15 +118,15 @@ def write_versions(
     """
     current = _current(db, venue_key, parents)
     done = VersionWrite()
-    fresh: list[tuple[NoteVersion, str]] = []
+    fresh: list[NoteVersion] = []
     keys: set[Key] = set()
     for version in versions:
-        keys.add(version.key)
-        digest = sha256(version.text)
-        old = current.get(version.key)
-        if old is None or old[1] != digest:
-            fresh.append((version, digest))
-    replaced = {v.key for v, _ in fresh}
+        key = version.key
+        keys.add(key)
+        old = current.get(key)
+        if old is None or old[1] != version.sha256:
+            fresh.append(version)
+    replaced = {v.key for v in fresh}
     done.closed = {key for key in current if key not in keys or key in replaced}
     stale = [current[key][0] for key in done.closed]
     if stale:
@@ -320,7 +143,7 @@ def write_versions(
     columns = ("version_id", *VERSION_COLUMNS)
     sql = f"INSERT INTO note_versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     rows = []
-    for vid, (v, d) in enumerate(fresh, start=first_id):
+    for vid, v in enumerate(fresh, start=first_id):
         done.inserted[v.key] = vid
         rows.append(
             (
@@ -332,7 +155,7 @@ def write_versions(
                 v.kind,
                 v.invitation,
                 v.tmdate,
-                d,
+                v.sha256,
                 v.text,
                 run_id,
                 fetched_at,
@@ -342,25 +165,21 @@ def write_versions(
     return done
 
 
-def write_derived(
-    db: sqlite_utils.Database, notes: Iterable[tuple[str, NormalizedNote]], inserted: Mapping[Key, int]
-) -> None:
+def write_derived(db: sqlite_utils.Database, notes: Iterable[NoteRows], inserted: Mapping[Key, int]) -> None:
     """The records read from new submission and review versions (`paper_versions`, `review_versions`) of
-    these (forum id, records)."""
+    these papers' rows."""
     papers = []
     reviews = []
-    for forum_id, note in notes:
+    for note in notes:
+        forum_id = note.forum_id
         paper_version = inserted.get((forum_id, forum_id, "submission"))
         if paper_version is not None:
-            paper = note.paper
-            papers.append((paper_version, forum_id, *(sql_value(getattr(paper, f)) for f in PAPER_FIELDS)))
+            papers.append((paper_version, forum_id, *(note.paper[i] for i in _PAPER_FIELD_AT)))
         for review in note.reviews:
-            vid = inserted.get((forum_id, review.review_id, "review"))
+            review_id, rating, confidence, at = (review[i] for i in _REVIEW_AT)
+            vid = inserted.get((forum_id, review_id, "review"))
             if vid is not None:
-                at = review.modified_at
-                reviews.append(
-                    (vid, review.review_id, forum_id, review.rating, review.confidence, at and at.isoformat())
-                )
+                reviews.append((vid, review_id, forum_id, rating, confidence, at))
     db.conn.executemany(
         f"INSERT INTO paper_versions (version_id, forum_id, {', '.join(PAPER_FIELDS)}) VALUES (?, ?{', ?' * 6})",
         papers,
@@ -373,33 +192,6 @@ def write_derived(
 
 
 # ---- changes ------------------------------------------------------------------------------------------------
-
-
-def sql_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return _COLUMN.encode(value)
-
-
-def record_row(record: Record) -> dict[str, Any]:
-    """A record as its table's row holds it."""
-    return {name: sql_value(value) for name, value in record.__dict__.items()}
-
-
-@dataclass
-class ForumState:
-    """A paper's records as the tables hold them (rows of `papers`, `reviews`, `decisions`)."""
-
-    paper: dict[str, Any]
-    reviews: dict[str, dict[str, Any]]
-    decision: dict[str, Any] | None
-
-
-def state_of(note: NormalizedNote) -> ForumState:
-    decision = None if note.decision is None else record_row(note.decision)
-    return ForumState(record_row(note.paper), {r.review_id: record_row(r) for r in note.reviews}, decision)
 
 
 def stored_states(db: sqlite_utils.Database, forum_ids: Sequence[str]) -> dict[str, ForumState]:
@@ -445,7 +237,7 @@ def forum_changes(
     venue_key: str,
     forum_id: str,
     old: ForumState | None,
-    records: NormalizedNote,
+    records: NoteRows,
     events: Iterable[Event] = (),
 ) -> list[Change]:
     """The `changes` rows of one paper between two states. `events` are (note id, kind, event, tmdate) of
@@ -457,8 +249,8 @@ def forum_changes(
         return (run_id, venue_key, forum_id, note_id, kind, change, before, after, *scores, more.get("at"))
 
     if old is None:
-        paper = records.paper
-        return [row(forum_id, "paper", "added", None, paper.title, at=sql_value(paper.modified_at))]
+        title, at = (records.paper[PAPER_COLUMNS.index(name)] for name in ("title", "modified_at"))
+        return [row(forum_id, "paper", "added", None, title, at=at)]
     new = state_of(records)
     out = []
     was, now = old.paper, new.paper
