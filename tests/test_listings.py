@@ -48,14 +48,14 @@ def test_the_next_page_is_fetched_while_a_page_is_stored_and_no_page_after_it(
     tmp_path: Path, fake_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requested_by_end_of_store: list[int] = []
-    real_save = notes_stage.save_page
+    real_save = notes_stage.save_prepared
 
     def slow_save(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.2)  # a store slower than the (instant) fake's answers
         requested_by_end_of_store.append(sum(r.path == "/notes" for r in fake.requests))
         return real_save(*args, **kwargs)
 
-    monkeypatch.setattr(notes_stage, "save_page", slow_save)
+    monkeypatch.setattr(notes_stage, "save_prepared", slow_save)
     with FakeOpenReview(SAMPLE) as fake:
         fake_env(fake.url)
         # Pages of 10: Blind_Submission 10, 10, 6, then Withdrawn 7 and Desk_Rejected 3, a request each.

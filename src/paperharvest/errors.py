@@ -83,6 +83,10 @@ class RejectedNote(NormalizeError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[RejectedNote], tuple[str, str]]:
+        # As it is rebuilt when it comes back from the helper process that normalizes a big venue's notes.
+        return type(self), (self.reason, str(self))
+
 
 class VenueConfigGap(NormalizeError):
     """A note holds a value the venue config does not know (a decision string, a venueid, a rating off the
@@ -92,3 +96,6 @@ class VenueConfigGap(NormalizeError):
         super().__init__(message)
         self.field = field
         self.value = value
+
+    def __reduce__(self) -> tuple[type[VenueConfigGap], tuple[str, object, str]]:
+        return type(self), (self.field, self.value, str(self))

@@ -20,7 +20,7 @@ from paperharvest.normalize.notes import group_by_forum
 from paperharvest.normalize.profiles import normalize_profile
 from paperharvest.stages.accounts import decide_accounts, read_homepage
 from paperharvest.stages.code import derive_code_links
-from paperharvest.stages.notes import normalize_any
+from paperharvest.stages.preparing import normalize_any
 from paperharvest.store.github import rewrite_github_user, stored_github_users
 from paperharvest.store.links import rewrite_repository
 from paperharvest.store.people import save_profiles

@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from paperharvest.errors import RejectedNote, UpstreamDataError
-from paperharvest.models import NormalizedNote
-from paperharvest.normalize.notes import group_by_forum, normalize_note
-from paperharvest.normalize.notes_v2 import normalize_note_v2
+from paperharvest.errors import UpstreamDataError
+from paperharvest.normalize.notes import group_by_forum
 from paperharvest.sources.openreview import NotePage, fetch_note_pages, fetch_venue_group
+from paperharvest.stages.preparing import PageToPrepare, Preparers
 from paperharvest.stages.run import Run
 from paperharvest.store.db import BackgroundCheckpoints
-from paperharvest.store.save import save_page, save_raw_notes
-from paperharvest.venues import VenueConfig, check_venue_group
-
-
-def normalize_any(
-    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
-) -> NormalizedNote:
-    """The normalizer for the venue's API version."""
-    if venue.api_version == 2:
-        return normalize_note_v2(raw, venue)
-    return normalize_note(raw, venue, decisions_by_forum)
+from paperharvest.store.save import save_prepared, save_raw_notes
+from paperharvest.venues import check_venue_group
 
 
 class StoreBehind:
@@ -72,17 +62,22 @@ class StoreBehind:
             self.wait()
 
 
-def normalize_or_reject(
-    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
-) -> NormalizedNote | RejectedNote:
-    """A note's records, or why it cannot have any (kept with the page). A config gap still stops the run."""
-    try:
-        return normalize_any(raw, venue, decisions_by_forum)
-    except RejectedNote as exc:
-        return exc
-
-
 def stage_notes(run: Run) -> dict[str, Any]:
+    # The helper that prepares pages starts first, so that it has imported by the time the first page comes.
+    with Preparers(run.venue) as preparers:
+        counts = _harvest_notes(run, preparers)
+    if counts["notes_rejected"]:
+        # The rest of the venue is stored and the later stages still run; the run's end says what was lost.
+        rejected = counts["notes_rejected"]
+        run.problems.append(
+            f"{rejected} {'note' if rejected == 1 else 'notes'} of {run.venue.key} could not be read and "
+            f"{'was' if rejected == 1 else 'were'} quarantined; "
+            f"see SELECT note_id, reason, message FROM rejected_notes WHERE run_id = {run.run_id}"
+        )
+    return counts
+
+
+def _harvest_notes(run: Run, preparers: Preparers) -> dict[str, Any]:
     venue, settings = run.venue, run.settings
     api_url = settings.openreview_hosts[venue.api_version]
     group = run.known_group or fetch_venue_group(run.openreview(), api_url, venue.venue_id)
@@ -106,19 +101,10 @@ def stage_notes(run: Run) -> dict[str, Any]:
             decision_notes.extend(page.notes)
         decisions_by_forum = group_by_forum(decision_notes)
         by_listing[venue.replies.decision] = len(decision_notes)
+    preparers.begin(decisions_by_forum)
 
-    def store(page: NotePage, fetched_at: datetime, seen: int) -> None:
-        normalized = [normalize_or_reject(note, venue, decisions_by_forum) for note in page.notes]
-        result = save_page(
-            run.db,
-            venue,
-            page.invitation,
-            page.notes,
-            normalized,
-            fetched_at,
-            related=decisions_by_forum,
-            run_id=run.run_id,
-        )
+    def store(page: NotePage, prepared: PageToPrepare, fetched_at: datetime, seen: int) -> None:
+        result = save_prepared(run.db, venue, page.invitation, preparers.parts(prepared), fetched_at, run_id=run.run_id)
         checkpoints.request()
         counts.update(
             notes_seen=len(page.notes),
@@ -144,7 +130,9 @@ def stage_notes(run: Run) -> dict[str, Any]:
             ):
                 seen += len(page.notes)
                 # The clock is read as the page arrives, so a replay stamps it the same whatever the threads do.
-                behind.submit(functools.partial(store, page, run.network.now(), seen))
+                fetched_at = run.network.now()
+                prepared = preparers.send(page.invitation, page.notes, fetched_at.isoformat())
+                behind.submit(functools.partial(store, page, prepared, fetched_at, seen))
             by_listing[listing.invitation] = seen
             if seen == 0 and listing.status == "decided":
                 # An empty main listing means a wrong host, API version or invitation, or a gate: never "no papers".
@@ -152,12 +140,6 @@ def stage_notes(run: Run) -> dict[str, Any]:
                     f"OpenReview listed no notes for {listing.invitation}; check the venue's api_version "
                     f"({venue.api_version}) against OPENREVIEW_API_BASEURL(_V2) and the invitation name"
                 )
-    if counts["notes_rejected"]:
-        # The rest of the venue is stored and the later stages still run; the run's end says what was lost.
-        rejected = counts["notes_rejected"]
-        run.problems.append(
-            f"{rejected} {'note' if rejected == 1 else 'notes'} of {venue.key} could not be read and "
-            f"{'was' if rejected == 1 else 'were'} quarantined; "
-            f"see SELECT note_id, reason, message FROM rejected_notes WHERE run_id = {run.run_id}"
-        )
+    if preparers.prepared_in_helper:
+        counts["notes_prepared_in_helper"] = preparers.prepared_in_helper
     return {**counts, "by_listing": by_listing}

@@ -1,0 +1,272 @@
+"""Preparing a page of submissions for the store (normalizing each note, splitting it into versions, making
+its rows): on the store thread, or, for a big venue on a machine with a second core, in a helper process.
+
+The store writes a page in parts of PART notes, all in the page's one transaction; with the helper, part
+k+1 is prepared on the other core while part k is written. Preparing and writing are each about half of a
+page's time, and Python threads cannot run them side by side (measured with `make bench`): the GIL keeps
+one of them waiting.
+
+The helper starts with the stage, imports while the venue's group is fetched, and takes every page that
+arrives once it is ready (until then pages are prepared on the store thread, so its start-up costs no
+time; for a small venue it may never be used, which costs a fifth of a second of the other core). It is
+sent a page as the page arrives, so it prepares the page's first parts while the page before is still
+being written. It is fed the notes themselves; it reads no network and no database and writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from paperharvest.errors import HarvestError, RejectedNote
+from paperharvest.models import NormalizedNote
+from paperharvest.normalize.notes import normalize_note
+from paperharvest.normalize.notes_v2 import normalize_note_v2
+from paperharvest.store.prepare import PreparedPage, prepare_page
+from paperharvest.venues import VenueConfig
+
+PART = 100
+
+
+def normalize_any(
+    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
+) -> NormalizedNote:
+    """The normalizer for the venue's API version."""
+    if venue.api_version == 2:
+        return normalize_note_v2(raw, venue)
+    return normalize_note(raw, venue, decisions_by_forum)
+
+
+def normalize_or_reject(
+    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
+) -> NormalizedNote | RejectedNote:
+    """A note's records, or why it cannot have any (kept with the page). A config gap still stops the run."""
+    try:
+        return normalize_any(raw, venue, decisions_by_forum)
+    except RejectedNote as exc:
+        return exc
+
+
+def prepare_part(
+    venue: VenueConfig,
+    invitation: str,
+    notes: Sequence[Mapping[str, Any]],
+    fetched_at: str,
+    decisions_by_forum: Mapping[str, Sequence[Mapping[str, Any]]] | None,
+) -> PreparedPage:
+    normalized = [normalize_or_reject(note, venue, decisions_by_forum) for note in notes]
+    return prepare_page(venue, invitation, notes, normalized, fetched_at, related=decisions_by_forum)
+
+
+def parts_of(notes: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
+    return [notes[start : start + PART] for start in range(0, len(notes), PART)]
+
+
+# ---- the helper process -------------------------------------------------------------------------------------
+
+
+class Helper:
+    """A helper process (`python -m paperharvest.stages.preparing`) that prepares parts of pages.
+
+    It starts at once, to import while the stage asks for the venue's group. Pickles cross its stdin and
+    stdout: first the venue (`begin`), then per part (invitation, notes, fetched_at) in
+    and the PreparedPage (or the error preparing it raised) out, in order. A feeder thread writes the parts,
+    so a big part never waits on a big result. The helper runs in a session of its own, so a Ctrl-C at the
+    terminal reaches only this process, which then stops it; it exits when its stdin closes, this process
+    killed included.
+    """
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "paperharvest.stages.preparing"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._feeder = threading.Thread(target=self._feed, name="paperharvest-helper-feed", daemon=True)
+        self._feeder.start()
+        self._ready = False
+
+    def _feed(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            while (job := self._jobs.get()) is not None:
+                pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+        except (BrokenPipeError, ValueError):  # the helper stopped: reading its answer says so
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def _read(self) -> tuple[bool, Any]:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        try:
+            answer: tuple[bool, Any] = pickle.load(stdout)
+        except (EOFError, pickle.UnpicklingError, OSError):
+            raise HarvestError(
+                f"the helper process preparing notes stopped unexpectedly ({self._ended()}); "
+                "pages stored before are kept; run again"
+            ) from None
+        return answer
+
+    def ready(self) -> bool:
+        """Whether the helper has started (it says so once it has imported what it prepares with)."""
+        if not self._ready:
+            stdout = self._proc.stdout
+            assert stdout is not None
+            if select.select([stdout], [], [], 0)[0]:
+                self._read()
+                self._ready = True
+        return self._ready
+
+    def _ended(self) -> str:
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+
+    def begin(self, venue: VenueConfig, decisions_by_forum: Mapping[str, Sequence[Mapping[str, Any]]] | None) -> None:
+        """What every part is prepared for: sent once, before the parts."""
+        self._jobs.put((venue, decisions_by_forum))
+
+    def send(self, invitation: str, parts: Sequence[Sequence[Mapping[str, Any]]], fetched_at: str) -> None:
+        """Have these parts prepared; their answers come in the order sent (see `answers`)."""
+        for part in parts:
+            self._jobs.put((invitation, part, fetched_at))
+
+    def answers(self, count: int) -> Iterator[PreparedPage]:
+        """The next `count` parts prepared, in the order sent. Left before the end (writing a part failed),
+        the rest of them is read and dropped, so the next page gets its own."""
+        read = 0
+        try:
+            while read < count:
+                ok, value = self._read()
+                read += 1
+                if not ok:
+                    raise value
+                assert isinstance(value, PreparedPage)
+                yield value
+        finally:
+            with contextlib.suppress(HarvestError):
+                for _ in range(count - read):
+                    self._read()
+
+    def close(self) -> None:
+        """Stop the helper at once: it holds nothing but parts in preparation."""
+        self._proc.kill()
+        self._proc.wait()
+        self._jobs.put(None)
+        self._feeder.join()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The helper's side: prepare each part sent until stdin closes."""
+    venue, decisions_by_forum = pickle.load(stdin)
+    pickle.dump((True, None), stdout)  # ready
+    stdout.flush()
+    while True:
+        try:
+            invitation, notes, fetched_at = pickle.load(stdin)
+        except EOFError:
+            return
+        try:
+            answer: tuple[bool, Any] = (True, prepare_part(venue, invitation, notes, fetched_at, decisions_by_forum))
+        except Exception as exc:  # a config gap, or a bug: raised again in the writer, with this traceback
+            exc.add_note("in the helper process preparing notes:\n" + traceback.format_exc().rstrip())
+            answer = (False, exc)
+        try:
+            pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pickle.dump((False, HarvestError(f"preparing notes failed: {answer[1]!r}")), stdout)
+        stdout.flush()
+
+
+def _spare_core() -> bool:
+    try:
+        return len(os.sched_getaffinity(0)) >= 2
+    except AttributeError:  # not Linux
+        return (os.cpu_count() or 1) >= 2
+
+
+@dataclass(frozen=True)
+class PageToPrepare:
+    """A page handed to Preparers.send: its parts, and whether the helper has them."""
+
+    invitation: str
+    parts: list[Sequence[Mapping[str, Any]]]
+    fetched_at: str
+    in_helper: bool
+
+
+class Preparers:
+    """Where the notes stage prepares each page. On entering, the helper starts (on a machine with a second
+    core); `begin` says what the pages are prepared for; `send` each page from the main thread as it arrives
+    (so the helper can prepare it while the page before is written), then write the parts `parts` yields,
+    in order, on the store thread. The helper is stopped when the block ends.
+    """
+
+    def __init__(self, venue: VenueConfig) -> None:
+        self.venue = venue
+        self.decisions_by_forum: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+        self._helper: Helper | None = None
+        self.prepared_in_helper = 0
+
+    def begin(self, decisions_by_forum: Mapping[str, Sequence[Mapping[str, Any]]] | None) -> None:
+        """The notes outside the pages that their records are read with (2018's venue-wide decisions)."""
+        self.decisions_by_forum = decisions_by_forum
+        if self._helper is not None:
+            self._helper.begin(self.venue, decisions_by_forum)
+
+    def send(self, invitation: str, notes: Sequence[Mapping[str, Any]], fetched_at: str) -> PageToPrepare:
+        """The page, sent to the helper if it is ready (else it is prepared on the store thread)."""
+        in_helper = self._helper is not None and self._helper.ready()
+        page = PageToPrepare(invitation, parts_of(notes), fetched_at, in_helper)
+        if in_helper:
+            assert self._helper is not None
+            self._helper.send(invitation, page.parts, fetched_at)
+        return page
+
+    def parts(self, page: PageToPrepare) -> Iterator[PreparedPage]:
+        """The page's prepared parts, in order."""
+        if not page.in_helper:
+            for part in page.parts:
+                yield prepare_part(self.venue, page.invitation, part, page.fetched_at, self.decisions_by_forum)
+            return
+        assert self._helper is not None
+        for prepared in self._helper.answers(len(page.parts)):
+            self.prepared_in_helper += len(prepared.notes) + len(prepared.rejected)
+            yield prepared
+
+    def __enter__(self) -> Preparers:
+        if _spare_core():
+            self._helper = Helper()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._helper is not None:
+            self._helper.close()
+
+
+if __name__ == "__main__":
+    # Only the notes stage stops the helper (by closing its stdin); a stray Ctrl-C must not print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(sys.stdin.buffer, sys.stdout.buffer)
