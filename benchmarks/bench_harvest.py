@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ sys.path.insert(0, str(REPO))
 from tests.fakes.iclr2020_venue import build_iclr2020_venue, shared_data_dir  # noqa: E402
 from tests.fakes.openreview_v1 import FakeOpenReview  # noqa: E402
 
-from paperharvest.normalize.notes import normalize_note  # noqa: E402
+from paperharvest.stages.preparing import Preparers, spare_core  # noqa: E402
 from paperharvest.store.db import BackgroundCheckpoints, open_db  # noqa: E402
-from paperharvest.store.save import save_page, save_venue, start_run  # noqa: E402
+from paperharvest.store.save import save_prepared, save_venue, start_run  # noqa: E402
 from paperharvest.store.schema import ensure_db_shape  # noqa: E402
 from paperharvest.venues import find_venue  # noqa: E402
 
@@ -41,12 +42,13 @@ Venue = dict[str, list[dict[str, Any]]]
 
 # Both processes run as a core install would: the dev install also holds pandas, numpy and pyarrow (the
 # notebook and parquet extras), which sqlite-utils imports whenever they are there, for DataFrame support
-# neither harvester uses: about 150 MB that a cron install does not have.
+# neither harvester uses: about 150 MB that a cron install does not have; and tornado (the notebook's),
+# which tenacity imports whenever it is there.
 # The child's own peak memory is its VmHWM, written at exit: getrusage's ru_maxrss survives exec on Linux,
 # so a child spawned by this process (which holds the venue and the fake server) would report our peak.
 CORE_INSTALL = (
     "import sys, os, atexit\n"
-    "for _extra in ('pandas', 'numpy', 'pyarrow', 'matplotlib'): sys.modules[_extra] = None\n"
+    "for _extra in ('pandas', 'numpy', 'pyarrow', 'matplotlib', 'tornado'): sys.modules[_extra] = None\n"
     "def _peak():\n"
     "    with open('/proc/self/status') as f: hwm = [l for l in f if l.startswith('VmHWM')][0].split()[1]\n"
     "    with open(os.environ['BENCH_PEAK_FILE'], 'w') as out: out.write(hwm)\n"
@@ -100,11 +102,42 @@ PAGE_TABLES = (
 
 @dataclass
 class Child:
-    """What one harvesting process cost."""
+    """What one harvesting process cost: `peak_mb` is its own high-water mark plus its helper's (the process
+    that prepares pages on the second core)."""
 
     seconds: float
     peak_mb: float
     requests: Counter[str]
+    helper_mb: float = 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+    except (OSError, StopIteration):
+        return 0
+
+
+def _watch_helpers(proc: subprocess.Popen[bytes], peaks: dict[int, int]) -> None:
+    """The high-water mark of each process the harvest starts, sampled until it ends (the helper's own peak:
+    it runs no code of the bench's to write it)."""
+    while proc.poll() is None:
+        for pid in _descendants(proc.pid):
+            peaks[pid] = max(peaks.get(pid, 0), _high_water_kb(pid))
+        time.sleep(0.02)
 
 
 def _env(fake: FakeOpenReview) -> dict[str, str]:
@@ -118,16 +151,22 @@ def _env(fake: FakeOpenReview) -> dict[str, str]:
 def run_child(fake: FakeOpenReview, argv: list[str]) -> Child:
     """Run `python -c argv...` against the fake; wall seconds, the process's own peak memory, its requests."""
     before = len(fake.requests)
+    helpers: dict[int, int] = {}
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
         env = {**_env(fake), "BENCH_PEAK_FILE": peak.name}
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", *argv], env=env, cwd=REPO, check=False)
+        with subprocess.Popen([sys.executable, "-c", *argv], env=env, cwd=REPO) as proc:
+            watcher = threading.Thread(target=_watch_helpers, args=(proc, helpers), daemon=True)
+            watcher.start()
+            returncode = proc.wait()
         seconds = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise SystemExit(f"bench: {argv[1:]} exited with {proc.returncode}")
+        watcher.join()
+        if returncode != 0:
+            raise SystemExit(f"bench: {argv[1:]} exited with {returncode}")
         peak_kb = int(peak.read() or 0)
     requests = Counter(f"{r.method} {r.path}" for r in fake.requests[before:])
-    return Child(seconds, peak_kb / 1024, requests)
+    helper_kb = sum(helpers.values())
+    return Child(seconds, (peak_kb + helper_kb) / 1024, requests, helper_kb / 1024)
 
 
 def fenced_fetch(fake: FakeOpenReview, db: Path, venue_key: str) -> Child:
@@ -142,7 +181,7 @@ def harvest_through_fake_server(venue: Venue, workdir: Path) -> None:
     for key, n in sorted(child.requests.items()):
         print(f"  requests {key:<20} {n}")
     print(f"  wall seconds               {child.seconds:.2f}")
-    print(f"  peak memory (harvest proc) {child.peak_mb:.0f} MB")
+    print(f"  peak memory (harvest proc) {child.peak_mb:.0f} MB (its helper {child.helper_mb:.0f} MB of it)")
 
 
 def side_by_side(venue: Venue, workdir: Path) -> None:
@@ -182,15 +221,20 @@ def normalize_and_store(venue: Venue, workdir: Path) -> None:
                 db.execute(f"DELETE FROM {table}")
         # In a run, as the notes stage stores: versions dated by it and its changes written.
         run_id = start_run(db, command="bench", venue=config.key, options={}, versions={}, started_at=fetched_at)
-        started = time.perf_counter()
-        with BackgroundCheckpoints(db) as checkpoints:
-            for invitation, notes in venue.items():
-                for start in range(0, len(notes), PAGE):
-                    page = notes[start : start + PAGE]
-                    normalized = [normalize_note(n, config) for n in page]
-                    save_page(db, config, invitation, page, normalized, fetched_at, run_id=run_id)
-                    checkpoints.request()
-        timings.append(time.perf_counter() - started)
+        stamp = fetched_at.isoformat()
+        with Preparers(config) as preparers:
+            preparers.begin(None)
+            # A run's helper starts with the stage and is ready by its first page (the group is asked first).
+            while spare_core() and not preparers.helper_ready():
+                time.sleep(0.01)
+            started = time.perf_counter()
+            with BackgroundCheckpoints(db) as checkpoints:
+                for invitation, notes in venue.items():
+                    for start in range(0, len(notes), PAGE):
+                        page = preparers.send(invitation, notes[start : start + PAGE], stamp)
+                        save_prepared(db, config, invitation, preparers.parts(page), fetched_at, run_id=run_id)
+                        checkpoints.request()
+            timings.append(time.perf_counter() - started)
     versions = db.execute("SELECT count(*) FROM note_versions").fetchone()[0]
     seconds = statistics.median(timings)
     rate = (submissions + replies) / seconds

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from paperharvest.cli import main
+from paperharvest.stages.preparing import spare_core
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
@@ -50,8 +51,9 @@ def clean_run(sample: dict[str, list[dict[str, Any]]], tmp_path_factory: pytest.
 
 
 @contextlib.contextmanager
-def harvest_process(url: str, db: Path) -> Iterator[subprocess.Popen[str]]:
-    """A harvest subprocess, killed on the way out if a failed assertion left it running."""
+def harvest_process(url: str, db: Path, *, own_group: bool = False) -> Iterator[subprocess.Popen[str]]:
+    """A harvest subprocess, killed on the way out if a failed assertion left it running; with `own_group`,
+    in a process group of its own, as a shell runs a command (a Ctrl-C goes to the whole group)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENREVIEW_", "PAPERHARVEST_"))}
     env.update(OPENREVIEW_API_BASEURL=url, OPENREVIEW_API_BASEURL_V2=url, PAPERHARVEST_BACKOFF="0.01")
     args = ["--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", str(PAGE_SIZE), "--quiet"]
@@ -62,6 +64,7 @@ def harvest_process(url: str, db: Path) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=own_group,
     ) as proc:
         try:
             yield proc
@@ -118,14 +121,55 @@ def test_a_signal_stops_the_run_recorded_and_the_rerun_completes_it(
     assert timeless_dump(db, NOTE_TABLES) == timeless_dump(clean_run, NOTE_TABLES)
 
 
+def child_pids(pid: int) -> list[int]:
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
+
+
+def gone(pid: int, limit: float = 10.0) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":  # exited; only its parent's wait is missing (the parent was killed: init reaps it)
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_ctrl_c_to_the_whole_group_stops_the_run_without_a_traceback_and_leaves_no_helper(
+    tmp_path: Path, sample: dict[str, list[dict[str, Any]]]
+) -> None:
+    db = tmp_path / "x.db"
+    with FakeOpenReview(sample, delay=0.3) as fake, harvest_process(fake.url, db, own_group=True) as proc:
+        wait_for_pages(db, proc, 3)
+        helpers = child_pids(proc.pid)
+        assert helpers or not spare_core()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+    assert "stopped by SIGINT" in stderr
+    assert all(gone(pid) for pid in helpers)
+    assert rows(db, "SELECT outcome FROM runs") == [("interrupted",)]
+    assert_whole_pages(db, sample)
+
+
 def test_kill_9_leaves_a_run_the_next_run_marks_interrupted(
     tmp_path: Path, sample: dict[str, list[dict[str, Any]]], clean_run: Path, fake_env: Any
 ) -> None:
     db = tmp_path / "x.db"
     with FakeOpenReview(sample, delay=0.3) as fake, harvest_process(fake.url, db) as proc:
         wait_for_pages(db, proc, 2)
+        helpers = child_pids(proc.pid)
+        assert helpers or not spare_core()
         proc.kill()
         proc.communicate(timeout=20)
+    # The helper preparing pages (on a machine with a second core) ends with it: its stdin closed.
+    assert all(gone(pid) for pid in helpers)
     assert rows(db, "SELECT outcome FROM runs") == [("running",)]
     assert_whole_pages(db, sample)
     with FakeOpenReview(sample) as fake:

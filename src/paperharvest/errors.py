@@ -7,6 +7,8 @@ and never contain a secret.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HarvestError(Exception):
     """Base class: a failure the user can act on."""
@@ -83,9 +85,9 @@ class RejectedNote(NormalizeError):
         super().__init__(message)
         self.reason = reason
 
-    def __reduce__(self) -> tuple[type[RejectedNote], tuple[str, str]]:
-        # As it is rebuilt when it comes back from the helper process that normalizes a big venue's notes.
-        return type(self), (self.reason, str(self))
+    def __reduce__(self) -> tuple[type[RejectedNote], tuple[str, str], dict[str, Any]]:
+        # How it comes back whole from the helper process that prepares notes (notes added to it included).
+        return type(self), (self.reason, str(self)), self.__dict__
 
 
 class VenueConfigGap(NormalizeError):
@@ -97,5 +99,5 @@ class VenueConfigGap(NormalizeError):
         self.field = field
         self.value = value
 
-    def __reduce__(self) -> tuple[type[VenueConfigGap], tuple[str, object, str]]:
-        return type(self), (self.field, self.value, str(self))
+    def __reduce__(self) -> tuple[type[VenueConfigGap], tuple[str, object, str], dict[str, Any]]:
+        return type(self), (self.field, self.value, str(self)), self.__dict__

@@ -154,6 +154,9 @@ class Helper:
     def answers(self, count: int) -> Iterator[PreparedPage]:
         """The next `count` parts prepared, in the order sent. Left before the end (writing a part failed),
         the rest of them is read and dropped, so the next page gets its own."""
+        if not self._ready:  # sent before it said it was ready: its word comes first
+            self._read()
+            self._ready = True
         read = 0
         try:
             while read < count:
@@ -194,13 +197,15 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             exc.add_note("in the helper process preparing notes:\n" + traceback.format_exc().rstrip())
             answer = (False, exc)
         try:
-            pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            pickle.dump((False, HarvestError(f"preparing notes failed: {answer[1]!r}")), stdout)
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # an error that cannot cross: its words can
+            data = pickle.dumps((False, HarvestError(f"preparing notes failed: {answer[1]!r}")))
+        stdout.write(data)
         stdout.flush()
 
 
-def _spare_core() -> bool:
+def spare_core() -> bool:
+    """Whether this process may use a second core (then the helper prepares pages)."""
     try:
         return len(os.sched_getaffinity(0)) >= 2
     except AttributeError:  # not Linux
@@ -236,9 +241,12 @@ class Preparers:
         if self._helper is not None:
             self._helper.begin(self.venue, decisions_by_forum)
 
+    def helper_ready(self) -> bool:
+        return self._helper is not None and self._helper.ready()
+
     def send(self, invitation: str, notes: Sequence[Mapping[str, Any]], fetched_at: str) -> PageToPrepare:
         """The page, sent to the helper if it is ready (else it is prepared on the store thread)."""
-        in_helper = self._helper is not None and self._helper.ready()
+        in_helper = self.helper_ready()
         page = PageToPrepare(invitation, parts_of(notes), fetched_at, in_helper)
         if in_helper:
             assert self._helper is not None
@@ -257,7 +265,7 @@ class Preparers:
             yield prepared
 
     def __enter__(self) -> Preparers:
-        if _spare_core():
+        if spare_core():
             self._helper = Helper()
         return self
 

@@ -1,0 +1,121 @@
+"""The helper process that prepares pages on the second core: what it prepares is what the store thread would,
+its errors reach the writer as they would have there, a helper that dies is a one-line error and not a hang,
+and a harvest through it stores exactly what one without it stores."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperharvest.cli import main
+from paperharvest.errors import HarvestError, VenueConfigGap
+from paperharvest.stages import preparing
+from paperharvest.stages.preparing import Helper, parts_of, prepare_part
+from paperharvest.venues import find_venue
+from tests.conftest import REPO
+from tests.fakes.openreview_v1 import FakeOpenReview
+from tests.fakes.record_sample import load_sample_venue
+from tests.helpers import DATA_TABLES, scalar, timeless_dump
+
+VENUE = find_venue(REPO / "configs" / "venues", "iclr2020")
+BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
+STAMP = "2026-01-02T03:04:05+00:00"
+SAMPLE = load_sample_venue()
+HISTORY_TABLES = (*DATA_TABLES, "note_versions", "paper_versions", "review_versions", "changes", "comments")
+
+
+@pytest.fixture
+def helper() -> Any:
+    started = Helper()
+    started.begin(VENUE, None)
+    yield started
+    started.close()
+
+
+def with_unknown_decision(note: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(note)
+    for reply in changed["details"]["directReplies"]:
+        if reply["invitation"].endswith("/Decision"):
+            reply["content"]["decision"] = "Accept (Maybe)"
+            return changed
+    raise AssertionError("the sample note has no decision")
+
+
+def test_the_helper_prepares_every_part_exactly_as_the_store_thread_does(helper: Helper) -> None:
+    notes = SAMPLE[BLIND]
+    parts = [notes[start : start + 7] for start in range(0, len(notes), 7)]
+    helper.send(BLIND, parts, STAMP)
+    from_helper = list(helper.answers(len(parts)))
+    assert from_helper == [prepare_part(VENUE, BLIND, part, STAMP, None) for part in parts]
+    assert sum(len(p.notes) for p in from_helper) == len(notes)
+
+
+def test_a_config_gap_in_the_helper_reaches_the_writer_whole_and_the_next_page_gets_its_own(helper: Helper) -> None:
+    notes = SAMPLE[BLIND]
+    decided = next(
+        n for n in notes if any(r["invitation"].endswith("/Decision") for r in n["details"]["directReplies"])
+    )
+    bad_page = [[notes[0]], [with_unknown_decision(decided)], [notes[1]]]
+    helper.send(BLIND, bad_page, STAMP)
+    helper.send(BLIND, [[notes[2]]], STAMP)
+    answers = helper.answers(len(bad_page))
+    assert next(answers).notes[0].note_id == notes[0]["id"]
+    with pytest.raises(VenueConfigGap, match="Accept \\(Maybe\\)") as raised:
+        next(answers)
+    assert raised.value.field == "decision" and raised.value.value == "Accept (Maybe)"
+    assert any("in the helper process preparing notes" in note for note in raised.value.__notes__)
+    answers.close()  # the writer gave the page up: the answer left over is dropped, not given to the next page
+    assert [p.notes[0].note_id for p in helper.answers(1)] == [notes[2]["id"]]
+
+
+def test_a_killed_helper_is_a_one_line_error_and_not_a_hang(helper: Helper) -> None:
+    notes = SAMPLE[BLIND]
+    assert wait_until(helper.ready)
+    os.kill(helper._proc.pid, signal.SIGKILL)
+    helper.send(BLIND, parts_of(notes), STAMP)
+    started = time.monotonic()
+    with pytest.raises(HarvestError, match=r"helper process preparing notes stopped unexpectedly \(killed by signal 9"):
+        list(helper.answers(len(parts_of(notes))))
+    assert time.monotonic() - started < 10
+
+
+def wait_until(condition: Any, limit: float = 20.0) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def harvest(db: Path, fake_env: Any) -> int:
+    with FakeOpenReview(SAMPLE) as fake:
+        fake_env(fake.url)
+        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", "5", "--quiet"]
+        return main(args)
+
+
+def test_a_harvest_through_the_helper_stores_exactly_what_one_without_it_stores(
+    tmp_path: Path, fake_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as one_core:
+        one_core.setattr(preparing, "spare_core", lambda: False)
+        assert harvest(tmp_path / "alone.db", fake_env) == 0
+    # Every page waits for the helper to be ready, so that every page goes through it.
+    ready = Helper.ready
+    monkeypatch.setattr(Helper, "ready", lambda self: wait_until(lambda: ready(self)))
+    assert harvest(tmp_path / "helped.db", fake_env) == 0
+    counts = [
+        json.loads(scalar(db, "SELECT counts FROM runs")) for db in (tmp_path / "alone.db", tmp_path / "helped.db")
+    ]
+    papers = sum(len(notes) for notes in SAMPLE.values())
+    assert [c["notes"].get("notes_prepared_in_helper", 0) for c in counts] == [0, papers]
+    assert timeless_dump(tmp_path / "helped.db", HISTORY_TABLES) == timeless_dump(tmp_path / "alone.db", HISTORY_TABLES)
+    assert scalar(tmp_path / "helped.db", "SELECT count(*) FROM papers") == papers
