@@ -37,7 +37,7 @@ from paperharvest.normalize.notes_v2 import normalize_note_v2
 from paperharvest.store.prepare import PreparedPage, prepare_page
 from paperharvest.venues import VenueConfig
 
-PART = 100
+PART = 20
 
 
 def normalize_any(

@@ -4,7 +4,6 @@ rejected from it) is one transaction."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from paperharvest.store.versions import (
     write_derived,
     write_versions,
 )
+from paperharvest.store.writes import write_rows
 from paperharvest.venues import VenueConfig
 
 CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications", "comments")
@@ -135,39 +135,6 @@ def stored_input_hashes(db: sqlite_utils.Database, note_ids: Sequence[str]) -> d
     return dict(rows.fetchall())
 
 
-def _write_rows(
-    db: sqlite_utils.Database, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], pk: str | None = None
-) -> None:
-    """INSERT (or, with `pk`, upsert) many rows, a few hundred per statement.
-
-    The hot path skips sqlite-utils' insert_all: its per-value type sniffing was most of the store time
-    (measured with `make bench`), and every row here already has every column in the right type. Rows go
-    in multi-row VALUES rather than an executemany of one row each: FTS5 (papers_fts, kept by triggers)
-    flushes its index at the end of every statement, which made one statement per paper cost twice as much.
-    """
-    if not rows:
-        return
-    one = "(" + ", ".join("?" * len(columns)) + ")"
-    upsert = ""
-    if pk is not None:
-        upsert = f" ON CONFLICT({pk}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
-    per_statement = max(1, min(_ROWS_PER_STATEMENT, _variable_limit(db) // len(columns)))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        db.conn.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}{upsert}",
-            [value for row in chunk for value in row],
-        )
-
-
-_ROWS_PER_STATEMENT = 500
-
-
-def _variable_limit(db: sqlite_utils.Database) -> int:
-    """How many ? one statement may hold (32,766 in SQLite since 3.32; 999 before)."""
-    return db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-
-
 def save_listed_authors(
     db: sqlite_utils.Database, listed: Iterable[tuple[str, str | None, str | None]]
 ) -> dict[str, str]:
@@ -182,22 +149,27 @@ def save_listed_authors(
         first.setdefault(author[0], author)
     if not first:
         return {}
-    # An alias no one holds (one several profiles share, not yet listed by any paper) gets its listed person.
-    db.conn.executemany(
-        """INSERT INTO authors (author_id, preferred_name, email_domain)
-           SELECT ?, ?, ? WHERE NOT EXISTS
-             (SELECT 1 FROM author_aliases WHERE alias = ? AND author_id IS NOT NULL)
-           ON CONFLICT DO NOTHING""",
-        [(*author, author[0]) for author in first.values()],
-    )
-    db.conn.executemany(
-        """INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)
-           ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id WHERE author_aliases.author_id IS NULL""",
-        [(author_id, author_id) for author_id in first],
-    )
     ids = list(first)
     marks = ",".join("?" * len(ids))
-    return dict(db.execute(f"SELECT alias, author_id FROM author_aliases WHERE alias IN ({marks})", ids).fetchall())
+    held = dict(db.execute(f"SELECT alias, author_id FROM author_aliases WHERE alias IN ({marks})", ids).fetchall())
+    # Held by no one: a new id, or an alias several profiles share that no paper listed yet.
+    free = [author_id for author_id in ids if held.get(author_id) is None]
+    write_rows(
+        db,
+        "authors",
+        ("author_id", "preferred_name", "email_domain"),
+        [first[i] for i in free],
+        on_conflict="ON CONFLICT DO NOTHING",
+    )
+    write_rows(
+        db,
+        "author_aliases",
+        ("alias", "author_id"),
+        [(author_id, author_id) for author_id in free],
+        on_conflict="ON CONFLICT(alias) DO UPDATE SET author_id = excluded.author_id "
+        "WHERE author_aliases.author_id IS NULL",
+    )
+    return {**held, **{author_id: author_id for author_id in free}}
 
 
 def replace_records(
@@ -217,9 +189,9 @@ def replace_records(
         for table in CHILD_TABLES:
             db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
     papers = [(*note.paper, stamp) for note, stamp in harvested]
-    _write_rows(db, "papers", [*columns(Paper), "harvested_at"], papers, pk="forum_id")
+    write_rows(db, "papers", [*columns(Paper), "harvested_at"], papers, pk="forum_id")
     canonical = save_listed_authors(db, (a for n in notes for a in n.authors))
-    _write_rows(
+    write_rows(
         db,
         "paper_authors",
         ("forum_id", "position", "author_id", "name", "listed_id"),
@@ -229,10 +201,10 @@ def replace_records(
             for forum_id, position, listed, name in n.paper_authors
         ],
     )
-    _write_rows(db, "reviews", columns(Review), [r for n in notes for r in n.reviews])
-    _write_rows(db, "decisions", columns(Decision), [n.decision for n in notes if n.decision is not None])
-    _write_rows(db, "paper_certifications", columns(Certification), [c for n in notes for c in n.certifications])
-    _write_rows(db, "comments", columns(Comment), [c for n in notes for c in n.comments])
+    write_rows(db, "reviews", columns(Review), [r for n in notes for r in n.reviews])
+    write_rows(db, "decisions", columns(Decision), [n.decision for n in notes if n.decision is not None])
+    write_rows(db, "paper_certifications", columns(Certification), [c for n in notes for c in n.certifications])
+    write_rows(db, "comments", columns(Comment), [c for n in notes for c in n.comments])
 
 
 def save_rejected_notes(
@@ -249,7 +221,7 @@ def save_rejected_notes(
     it was stored before, and leaves no partial paper."""
     rows = [(q.note_id, venue.key, invitation, q.reason, q.message, q.text, run_id, rejected_at) for q in rejected]
     names = ("note_id", "venue", "invitation", "reason", "message", "json", "run_id", "rejected_at")
-    _write_rows(db, "rejected_notes", names, rows, pk="note_id")
+    write_rows(db, "rejected_notes", names, rows, pk="note_id")
 
 
 def clear_rejections(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None:
@@ -318,7 +290,7 @@ def save_prepared(
             result.added += len(changed) - updated
             if changed:
                 save_history(db, venue, changed, run_id=run_id, fetched_at=stamp)
-                _write_rows(db, "raw_notes", RAW_COLUMNS, [note.raw for note in changed], pk="note_id")
+                write_rows(db, "raw_notes", RAW_COLUMNS, [note.raw for note in changed], pk="note_id")
                 replace_records(db, [(note.rows, stamp) for note in changed], replace=updated > 0)
             clear_rejections(db, ids)
             save_rejected_notes(db, venue, invitation, part.rejected, run_id=run_id, rejected_at=stamp)
@@ -365,7 +337,7 @@ def save_raw_notes(
         # Only the notes listed now are compared: a note missing from one page is not known to be gone.
         parents = [str(note["id"]) for note in raw_notes]
         write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=stamp)
-        _write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
+        write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
 
 
 def iter_raw_notes(

@@ -30,6 +30,7 @@ from paperharvest.store.prepare import (
     assemble,
     state_of,
 )
+from paperharvest.store.writes import write_rows
 
 VERSION_COLUMNS = (
     "venue",
@@ -140,8 +141,6 @@ def write_versions(
     # The ids are given rather than read back: the page's transaction holds the write lock, so no one else
     # can take them, and reading them back was a second query per page.
     first_id = db.execute("SELECT coalesce(max(version_id), 0) + 1 FROM note_versions").fetchone()[0]
-    columns = ("version_id", *VERSION_COLUMNS)
-    sql = f"INSERT INTO note_versions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     rows = []
     for vid, v in enumerate(fresh, start=first_id):
         done.inserted[v.key] = vid
@@ -161,7 +160,7 @@ def write_versions(
                 fetched_at,
             )
         )
-    db.conn.executemany(sql, rows)
+    write_rows(db, "note_versions", ("version_id", *VERSION_COLUMNS), rows)
     return done
 
 
@@ -180,14 +179,9 @@ def write_derived(db: sqlite_utils.Database, notes: Iterable[NoteRows], inserted
             vid = inserted.get((forum_id, review_id, "review"))
             if vid is not None:
                 reviews.append((vid, review_id, forum_id, rating, confidence, at))
-    db.conn.executemany(
-        f"INSERT INTO paper_versions (version_id, forum_id, {', '.join(PAPER_FIELDS)}) VALUES (?, ?{', ?' * 6})",
-        papers,
-    )
-    db.conn.executemany(
-        "INSERT INTO review_versions (version_id, review_id, forum_id, rating, confidence, modified_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        reviews,
+    write_rows(db, "paper_versions", ("version_id", "forum_id", *PAPER_FIELDS), papers)
+    write_rows(
+        db, "review_versions", ("version_id", "review_id", "forum_id", "rating", "confidence", "modified_at"), reviews
     )
 
 
@@ -291,9 +285,7 @@ def forum_changes(
 
 
 def write_changes(db: sqlite_utils.Database, rows: Sequence[Change]) -> None:
-    db.conn.executemany(
-        f"INSERT INTO changes ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})", rows
-    )
+    write_rows(db, "changes", CHANGE_COLUMNS, rows)
 
 
 def page_events(write: VersionWrite, tmdates: Mapping[Key, int | None]) -> dict[str, list[Event]]:
