@@ -106,6 +106,10 @@ def test_json_must_be_json_of_the_expected_shape() -> None:
         read_json(answer(200, "hello", "text/plain"), OPEN, "x")
     with pytest.raises(UpstreamDataError, match="not UTF-8"):
         read_json(answer(200, b'{"a": "\xff"}'), OPEN, "x")
+    # Python's json reads these words, JSON has none of them, and a stored note could only hold them as null.
+    for word in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(UpstreamDataError, match=f"malformed JSON .{word} is not a JSON value"):
+            read_json(answer(200, f'{{"notes": [{{"rating": {word}}}]}}'), OPEN, "x")
 
 
 def test_a_passing_404_must_still_be_the_apis_own_json() -> None:

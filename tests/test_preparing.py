@@ -35,6 +35,7 @@ HISTORY_TABLES = (*DATA_TABLES, "note_versions", "paper_versions", "review_versi
 def helper() -> Any:
     started = Helper()
     started.begin(VENUE, None)
+    assert wait_until(started.ready)
     yield started
     started.close()
 
@@ -71,13 +72,22 @@ def test_a_config_gap_in_the_helper_reaches_the_writer_whole_and_the_next_page_g
         next(answers)
     assert raised.value.field == "decision" and raised.value.value == "Accept (Maybe)"
     assert any("in the helper process preparing notes" in note for note in raised.value.__notes__)
-    answers.close()  # the writer gave the page up: the answer left over is dropped, not given to the next page
+    # The page's last answer was read and dropped when the error was raised: the next page gets its own.
     assert [p.notes[0].note_id for p in helper.answers(1)] == [notes[2]["id"]]
+
+
+def test_a_page_whose_writing_failed_leaves_no_answer_to_the_next_page(helper: Helper) -> None:
+    notes = SAMPLE[BLIND]
+    helper.send(BLIND, [[notes[0]], [notes[1]], [notes[2]]], STAMP)
+    helper.send(BLIND, [[notes[3]]], STAMP)
+    answers = helper.answers(3)
+    assert next(answers).notes[0].note_id == notes[0]["id"]
+    answers.close()  # as the store thread does when writing the first part failed
+    assert [p.notes[0].note_id for p in helper.answers(1)] == [notes[3]["id"]]
 
 
 def test_a_killed_helper_is_a_one_line_error_and_not_a_hang(helper: Helper) -> None:
     notes = SAMPLE[BLIND]
-    assert wait_until(helper.ready)
     os.kill(helper._proc.pid, signal.SIGKILL)
     helper.send(BLIND, parts_of(notes), STAMP)
     started = time.monotonic()
@@ -108,7 +118,8 @@ def test_a_harvest_through_the_helper_stores_exactly_what_one_without_it_stores(
     with monkeypatch.context() as one_core:
         one_core.setattr(preparing, "spare_core", lambda: False)
         assert harvest(tmp_path / "alone.db", fake_env) == 0
-    # Every page waits for the helper to be ready, so that every page goes through it.
+    # Every page waits for the helper to be ready, so that every page goes through it (on any machine).
+    monkeypatch.setattr(preparing, "spare_core", lambda: True)
     ready = Helper.ready
     monkeypatch.setattr(Helper, "ready", lambda self: wait_until(lambda: ready(self)))
     assert harvest(tmp_path / "helped.db", fake_env) == 0
@@ -119,3 +130,18 @@ def test_a_harvest_through_the_helper_stores_exactly_what_one_without_it_stores(
     assert [c["notes"].get("notes_prepared_in_helper", 0) for c in counts] == [0, papers]
     assert timeless_dump(tmp_path / "helped.db", HISTORY_TABLES) == timeless_dump(tmp_path / "alone.db", HISTORY_TABLES)
     assert scalar(tmp_path / "helped.db", "SELECT count(*) FROM papers") == papers
+
+
+def test_a_helper_that_cannot_start_leaves_the_pages_to_the_store_thread(
+    tmp_path: Path, fake_env: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(preparing, "spare_core", lambda: True)
+    monkeypatch.setattr(preparing.sys, "executable", "/bin/false")  # a frozen or broken interpreter
+    ready = Helper.ready
+    monkeypatch.setattr(Helper, "ready", lambda self: wait_until(lambda: self._proc.poll() is not None) and ready(self))
+    assert harvest(tmp_path / "x.db", fake_env) == 0
+    assert scalar(tmp_path / "x.db", "SELECT count(*) FROM papers") == sum(len(notes) for notes in SAMPLE.values())
+    assert "notes_prepared_in_helper" not in json.loads(scalar(tmp_path / "x.db", "SELECT counts FROM runs"))["notes"]
+    assert "the helper process that prepares notes did not start (exit code 1); preparing them here" in (
+        capsys.readouterr().err
+    )

@@ -286,26 +286,58 @@ def test_checkpoints_run_beside_the_writer_and_sqlites_own_are_back_after(tmp_pa
         while path.stat().st_size == before and time.monotonic() < deadline:
             time.sleep(0.01)
         assert path.stat().st_size > before
+        notes = load_sample_venue()[BLIND][6:9]  # committed last, with no checkpoint asked for
+        save_page(db, VENUE, BLIND, notes, normalized_or_rejected(notes), WHEN)
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1
     # Nothing is left behind in the WAL only: a copy of the file alone holds every page.
     alone = tmp_path / "alone.db"
     alone.write_bytes(path.read_bytes())
-    assert sqlite3.connect(alone).execute("SELECT count(*) FROM papers").fetchone()[0] == 6
+    assert sqlite3.connect(alone).execute("SELECT count(*) FROM papers").fetchone()[0] == 9
 
 
-def test_a_failed_checkpoint_is_said_when_the_block_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = fresh(tmp_path)
-    connect = sqlite3.connect
+class FullOnCheckpoint:
+    """A connection whose checkpoints fail as on a full disk."""
 
-    def failing_on_the_checkpoint_thread(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if threading.current_thread().name == "paperharvest-checkpoint":
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if "wal_checkpoint" in sql:
             error = sqlite3.OperationalError("database or disk is full")
             error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
             raise error
-        return connect(*args, **kwargs)
+        return self._conn.execute(sql, *args)
 
-    monkeypatch.setattr(sqlite3, "connect", failing_on_the_checkpoint_thread)
+    def close(self) -> None:
+        self._conn.close()
+
+
+@pytest.fixture
+def full_disk_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    connect = sqlite3.connect
+
+    def on_the_checkpoint_thread(*args: Any, **kwargs: Any) -> Any:
+        conn = connect(*args, **kwargs)
+        return FullOnCheckpoint(conn) if threading.current_thread().name == "paperharvest-checkpoint" else conn
+
+    monkeypatch.setattr(sqlite3, "connect", on_the_checkpoint_thread)
+
+
+def test_a_failed_checkpoint_stops_the_writer_at_its_next_page(tmp_path: Path, full_disk_checkpoints: None) -> None:
+    db = fresh(tmp_path)
     with pytest.raises(DatabaseError, match="is full"), BackgroundCheckpoints(db) as checkpoints:
         save_page(db, VENUE, BLIND, *sample_page())
         checkpoints.request()
-    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the next pages, until the failure is said
+            checkpoints.request()
+            time.sleep(0.01)
+    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3  # what was committed is kept
+
+
+def test_a_failed_checkpoint_does_not_hide_what_ended_the_block(tmp_path: Path, full_disk_checkpoints: None) -> None:
+    db = fresh(tmp_path)
+    with pytest.raises(KeyboardInterrupt), BackgroundCheckpoints(db) as checkpoints:
+        save_page(db, VENUE, BLIND, *sample_page())
+        checkpoints.request()
+        raise KeyboardInterrupt

@@ -85,10 +85,6 @@ class RejectedNote(NormalizeError):
         super().__init__(message)
         self.reason = reason
 
-    def __reduce__(self) -> tuple[type[RejectedNote], tuple[str, str], dict[str, Any]]:
-        # How it comes back whole from the helper process that prepares notes (notes added to it included).
-        return type(self), (self.reason, str(self)), self.__dict__
-
 
 class VenueConfigGap(NormalizeError):
     """A note holds a value the venue config does not know (a decision string, a venueid, a rating off the
@@ -100,4 +96,5 @@ class VenueConfigGap(NormalizeError):
         self.value = value
 
     def __reduce__(self) -> tuple[type[VenueConfigGap], tuple[str, object, str], dict[str, Any]]:
+        # How it comes back whole from the helper process that prepares notes (its added notes included).
         return type(self), (self.field, self.value, str(self)), self.__dict__

@@ -7,7 +7,10 @@ where orjson differs from json or refuses, json writes it instead:
 - a float below 1e-4 (orjson `1e-7` and `0.00001`, json `1e-07` and `1e-05`): any text holding either
   form, even inside a string, is written again by json;
 - an integer beyond 64 bits, a string holding a lone surrogate, nesting deeper than 254, a key that is not
-  a string, any type JSON has no word for (orjson would write datetimes and dataclasses; json refuses them).
+  a string, a datetime or dataclass (orjson would write them; json refuses them).
+
+Values are what json.loads makes, with NaN and Infinity refused where answers are read (net/answers.py):
+orjson writes those as null, and would write UUIDs and enums, which json.loads never makes.
 """
 
 from __future__ import annotations

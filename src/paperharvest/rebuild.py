@@ -94,9 +94,8 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
         except RejectedNote as exc:
             # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
             with db.atomic():
-                stamp = datetime.fromisoformat(row["fetched_at"]).isoformat()
                 save_rejected_notes(
-                    db, venue, row["invitation"], [quarantined(raw, exc)], run_id=None, rejected_at=stamp
+                    db, venue, row["invitation"], [quarantined(raw, exc)], run_id=None, rejected_at=row["fetched_at"]
                 )
             rejected += 1
             continue

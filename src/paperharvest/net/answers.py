@@ -73,6 +73,12 @@ def _where(response: requests.Response) -> str:
     return f"{method} {url}"
 
 
+def _not_json(word: str) -> Any:
+    """NaN and Infinity: Python's json reads them, JSON has no such words, and no number could stand in
+    for them in a stored note (orjson would write null)."""
+    raise ValueError(f"{word} is not a JSON value")
+
+
 def _peek(text: str) -> str:
     return repr(text.strip()[:_PEEK_CHARS]) if text.strip() else "(empty)"
 
@@ -170,7 +176,7 @@ def read_json(
     if "json" not in reading.content_type.lower() or reading.text.lstrip()[:1] == "<":
         raise reading.wrong_kind("JSON")
     try:
-        data = json.loads(reading.text)
+        data = json.loads(reading.text, parse_constant=_not_json)
     except ValueError as exc:
         raise reading.data_error(f"malformed JSON ({exc})") from None
     wanted = dict if expect == "object" else list

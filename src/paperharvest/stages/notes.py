@@ -3,6 +3,7 @@ direct replies, a page per transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable
@@ -104,7 +105,9 @@ def _harvest_notes(run: Run, preparers: Preparers) -> dict[str, Any]:
     preparers.begin(decisions_by_forum)
 
     def store(page: NotePage, prepared: PageToPrepare, fetched_at: datetime, seen: int) -> None:
-        result = save_prepared(run.db, venue, page.invitation, preparers.parts(prepared), fetched_at, run_id=run.run_id)
+        # Closed at once if writing fails, so the helper's answers left for this page are read here and now.
+        with contextlib.closing(preparers.parts(prepared)) as parts:
+            result = save_prepared(run.db, venue, page.invitation, parts, fetched_at, run_id=run.run_id)
         checkpoints.request()
         counts.update(
             notes_seen=len(page.notes),

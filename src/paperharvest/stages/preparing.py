@@ -16,6 +16,7 @@ being written. It is fed the notes themselves; it reads no network and no databa
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import queue
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -38,6 +39,7 @@ from paperharvest.store.prepare import PreparedPage, prepare_page
 from paperharvest.venues import VenueConfig
 
 PART = 20
+log = logging.getLogger(__name__)
 
 
 def normalize_any(
@@ -99,16 +101,20 @@ class Helper:
         self._feeder = threading.Thread(target=self._feed, name="paperharvest-helper-feed", daemon=True)
         self._feeder.start()
         self._ready = False
+        self._feed_failure: Exception | None = None
 
     def _feed(self) -> None:
         stdin = self._proc.stdin
         assert stdin is not None
         try:
             while (job := self._jobs.get()) is not None:
-                pickle.dump(job, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                # Pickled whole first, so that a job that cannot be pickled leaves no half of it on the pipe.
+                stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
                 stdin.flush()
         except (BrokenPipeError, ValueError):  # the helper stopped: reading its answer says so
             pass
+        except Exception as exc:  # a job that cannot be pickled: said by the next read
+            self._feed_failure = exc
         finally:
             with contextlib.suppress(OSError):
                 stdin.close()
@@ -118,9 +124,10 @@ class Helper:
         assert stdout is not None
         try:
             answer: tuple[bool, Any] = pickle.load(stdout)
-        except (EOFError, pickle.UnpicklingError, OSError):
+        except (EOFError, pickle.UnpicklingError, OSError, ValueError):  # ValueError: read after close()
+            why = f"could not be sent a page: {self._feed_failure!r}" if self._feed_failure else self.ended()
             raise HarvestError(
-                f"the helper process preparing notes stopped unexpectedly ({self._ended()}); "
+                f"the helper process preparing notes stopped unexpectedly ({why}); "
                 "pages stored before are kept; run again"
             ) from None
         return answer
@@ -135,7 +142,8 @@ class Helper:
                 self._ready = True
         return self._ready
 
-    def _ended(self) -> str:
+    def ended(self) -> str:
+        """How the helper ended (waiting up to 5 s for it to)."""
         try:
             code = self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -151,12 +159,9 @@ class Helper:
         for part in parts:
             self._jobs.put((invitation, part, fetched_at))
 
-    def answers(self, count: int) -> Iterator[PreparedPage]:
+    def answers(self, count: int) -> Generator[PreparedPage]:
         """The next `count` parts prepared, in the order sent. Left before the end (writing a part failed),
         the rest of them is read and dropped, so the next page gets its own."""
-        if not self._ready:  # sent before it said it was ready: its word comes first
-            self._read()
-            self._ready = True
         read = 0
         try:
             while read < count:
@@ -182,26 +187,31 @@ class Helper:
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The helper's side: prepare each part sent until stdin closes."""
-    venue, decisions_by_forum = pickle.load(stdin)
-    pickle.dump((True, None), stdout)  # ready
-    stdout.flush()
-    while True:
-        try:
+    """The helper's side: prepare each part sent until stdin closes. When the stage's process is gone (its
+    pipes closed, perhaps mid-pickle), the helper ends without a word: stderr is the run's, read in cron mail."""
+    with contextlib.suppress(EOFError, pickle.UnpicklingError, OSError):
+        venue, decisions_by_forum = pickle.load(stdin)
+        _answer(stdout, (True, None))  # ready
+        while True:
             invitation, notes, fetched_at = pickle.load(stdin)
-        except EOFError:
-            return
+            try:
+                prepared = prepare_part(venue, invitation, notes, fetched_at, decisions_by_forum)
+                _answer(stdout, (True, prepared))
+            except Exception as exc:  # a config gap, or a bug: raised again in the writer, with this traceback
+                exc.add_note("in the helper process preparing notes:\n" + traceback.format_exc().rstrip())
+                _answer(stdout, (False, exc))
+
+
+def _answer(stdout: BinaryIO, answer: tuple[bool, Any]) -> None:
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    if not answer[0]:
         try:
-            answer: tuple[bool, Any] = (True, prepare_part(venue, invitation, notes, fetched_at, decisions_by_forum))
-        except Exception as exc:  # a config gap, or a bug: raised again in the writer, with this traceback
-            exc.add_note("in the helper process preparing notes:\n" + traceback.format_exc().rstrip())
-            answer = (False, exc)
-        try:
-            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):  # an error that cannot cross: its words can
-            data = pickle.dumps((False, HarvestError(f"preparing notes failed: {answer[1]!r}")))
-        stdout.write(data)
-        stdout.flush()
+            pickle.loads(data)
+        except Exception:  # an error that cannot be rebuilt on the other side: its words can
+            words = "".join(traceback.format_exception(answer[1])).rstrip()
+            data = pickle.dumps((False, HarvestError(f"preparing notes failed: {answer[1]!r}\n{words}")))
+    stdout.write(data)
+    stdout.flush()
 
 
 def spare_core() -> bool:
@@ -242,7 +252,17 @@ class Preparers:
             self._helper.begin(self.venue, decisions_by_forum)
 
     def helper_ready(self) -> bool:
-        return self._helper is not None and self._helper.ready()
+        if self._helper is None:
+            return False
+        try:
+            return self._helper.ready()
+        except HarvestError:
+            # It never started (or died before its first page): the pages are prepared here instead.
+            why = self._helper.ended()
+            log.warning("the helper process that prepares notes did not start (%s); preparing them here", why)
+            self._helper.close()
+            self._helper = None
+            return False
 
     def send(self, invitation: str, notes: Sequence[Mapping[str, Any]], fetched_at: str) -> PageToPrepare:
         """The page, sent to the helper if it is ready (else it is prepared on the store thread)."""
@@ -253,7 +273,7 @@ class Preparers:
             self._helper.send(invitation, page.parts, fetched_at)
         return page
 
-    def parts(self, page: PageToPrepare) -> Iterator[PreparedPage]:
+    def parts(self, page: PageToPrepare) -> Generator[PreparedPage]:
         """The page's prepared parts, in order."""
         if not page.in_helper:
             for part in page.parts:
@@ -275,6 +295,7 @@ class Preparers:
 
 
 if __name__ == "__main__":
-    # Only the notes stage stops the helper (by closing its stdin); a stray Ctrl-C must not print a traceback.
+    # The notes stage stops the helper (it kills it, or its stdin closes when the stage's process dies); a
+    # stray Ctrl-C must not print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(sys.stdin.buffer, sys.stdout.buffer)

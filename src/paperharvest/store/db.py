@@ -172,7 +172,11 @@ class BackgroundCheckpoints:
         self._thread = threading.Thread(target=self._copy_while_wanted, name="paperharvest-checkpoint", daemon=True)
 
     def request(self) -> None:
-        """A page was committed: copy it when the thread is free."""
+        """A page was committed: copy it when the thread is free. A checkpoint that failed is raised here,
+        on the writer's thread, rather than let the WAL grow for the rest of the stage."""
+        if self._failure is not None:
+            with storage_errors(self._path):
+                raise self._failure
         self._wanted.set()
 
     def _copy_while_wanted(self) -> None:
@@ -200,8 +204,13 @@ class BackgroundCheckpoints:
         self._stopping = True
         self._wanted.set()
         self._thread.join()
-        with storage_errors(self._path):
-            self._db.execute(f"PRAGMA wal_autocheckpoint = {self._own_every}")
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            if self._failure is not None and error is None:
-                raise self._failure
+        try:
+            with storage_errors(self._path):
+                self._db.execute(f"PRAGMA wal_autocheckpoint = {self._own_every}")
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._failure is not None:
+                    raise self._failure
+        except HarvestError:
+            if error is None:
+                raise
+            # Whatever ended the block (a signal, the disk filling) is what the run reports.

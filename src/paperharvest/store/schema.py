@@ -746,7 +746,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
                 f"({SCHEMA_VERSION}); upgrade paperharvest"
             )
         if version == 0 and not db.table_names():
-            # A new file only (an existing one keeps its pages until a VACUUM): notes are kilobytes of JSON,
+            # A new file only (an existing one keeps the page size it was made with): notes are kilobytes of JSON,
             # and 16 KiB pages write a venue about 8% faster than 4 KiB (measured with `make bench`).
             db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if version < SCHEMA_VERSION and db.journal_mode != "wal":
