@@ -162,11 +162,13 @@ def test_one_host_is_asked_one_page_at_a_time_with_a_pause(network: Network) -> 
     routes = {f"/p{i}": Page(HTML) for i in range(4)}
     with FakeWeb(routes) as web:
         requests = [HomepageRequest(f"{web.url}/p{i}") for i in range(4)]
-        results = list(fetch_homepages(client(network), requests, concurrency=4, pacer=HostPacer(0.2)))
+        results = list(fetch_homepages(client(network), requests, concurrency=4, pacer=HostPacer(0.3)))
         times = sorted(hit.at for hit in web.hits)
     assert [r.outcome for r in results] == ["ok"] * 4
     assert [r.url for r in results] == [r.url for r in requests]
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.18
+    # The pause is kept between sends; the server sees each request a little later, by as much as a loaded
+    # machine delays it (up to tens of milliseconds): 4 workers with no pause would arrive together.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.2
 
 
 def test_homepage_fetches_replay_offline_with_the_same_outcomes(
