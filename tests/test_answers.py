@@ -110,6 +110,9 @@ def test_json_must_be_json_of_the_expected_shape() -> None:
     for word in ("NaN", "Infinity", "-Infinity"):
         with pytest.raises(UpstreamDataError, match=f"malformed JSON .{word} is not a JSON value"):
             read_json(answer(200, f'{{"notes": [{{"rating": {word}}}]}}'), OPEN, "x")
+    with pytest.raises(UpstreamDataError, match=r"malformed JSON \(-1e999 is too large for a number"):
+        read_json(answer(200, '{"notes": [{"rating": -1e999}]}'), OPEN, "x")
+    assert read_json(answer(200, '{"r": 1.5e300}'), OPEN, "x") == {"r": 1.5e300}
 
 
 def test_a_passing_404_must_still_be_the_apis_own_json() -> None:

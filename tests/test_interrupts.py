@@ -158,6 +158,30 @@ def test_a_ctrl_c_to_the_whole_group_stops_the_run_without_a_traceback_and_leave
     assert_whole_pages(db, sample)
 
 
+@pytest.mark.skipif(not spare_core(), reason="one core: no helper process to get stuck")
+def test_a_helper_that_stopped_answering_does_not_keep_a_signal_from_stopping_the_run(
+    tmp_path: Path, sample: dict[str, list[dict[str, Any]]]
+) -> None:
+    db = tmp_path / "x.db"
+    with FakeOpenReview(sample, delay=0.3) as fake, harvest_process(fake.url, db) as proc:
+        wait_for_pages(db, proc, 3)
+        (helper,) = child_pids(proc.pid)
+        os.kill(helper, signal.SIGSTOP)  # alive, but answering nothing
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = proc.communicate(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(helper, signal.SIGKILL)
+    assert proc.returncode == 143
+    assert time.monotonic() - started < 15
+    assert "Traceback" not in stderr
+    assert rows(db, "SELECT outcome FROM runs") == [("interrupted",)]
+    assert_whole_pages(db, sample)
+
+
 def test_kill_9_leaves_a_run_the_next_run_marks_interrupted(
     tmp_path: Path, sample: dict[str, list[dict[str, Any]]], clean_run: Path, fake_env: Any
 ) -> None:

@@ -52,8 +52,8 @@ def with_unknown_decision(note: dict[str, Any]) -> dict[str, Any]:
 def test_the_helper_prepares_every_part_exactly_as_the_store_thread_does(helper: Helper) -> None:
     notes = SAMPLE[BLIND]
     parts = [notes[start : start + 7] for start in range(0, len(notes), 7)]
-    helper.send(BLIND, parts, STAMP)
-    from_helper = list(helper.answers(len(parts)))
+    start = helper.send(BLIND, parts, STAMP)
+    from_helper = list(helper.answers(start, len(parts)))
     assert from_helper == [prepare_part(VENUE, BLIND, part, STAMP, None) for part in parts]
     assert sum(len(p.notes) for p in from_helper) == len(notes)
 
@@ -64,35 +64,37 @@ def test_a_config_gap_in_the_helper_reaches_the_writer_whole_and_the_next_page_g
         n for n in notes if any(r["invitation"].endswith("/Decision") for r in n["details"]["directReplies"])
     )
     bad_page = [[notes[0]], [with_unknown_decision(decided)], [notes[1]]]
-    helper.send(BLIND, bad_page, STAMP)
-    helper.send(BLIND, [[notes[2]]], STAMP)
-    answers = helper.answers(len(bad_page))
+    first = helper.send(BLIND, bad_page, STAMP)
+    second = helper.send(BLIND, [[notes[2]]], STAMP)
+    answers = helper.answers(first, len(bad_page))
     assert next(answers).notes[0].note_id == notes[0]["id"]
     with pytest.raises(VenueConfigGap, match="Accept \\(Maybe\\)") as raised:
         next(answers)
     assert raised.value.field == "decision" and raised.value.value == "Accept (Maybe)"
     assert any("in the helper process preparing notes" in note for note in raised.value.__notes__)
-    # The page's last answer was read and dropped when the error was raised: the next page gets its own.
-    assert [p.notes[0].note_id for p in helper.answers(1)] == [notes[2]["id"]]
+    # The page's last answer is left unread: the next page drops it and gets its own.
+    assert [p.notes[0].note_id for p in helper.answers(second, 1)] == [notes[2]["id"]]
 
 
-def test_a_page_whose_writing_failed_leaves_no_answer_to_the_next_page(helper: Helper) -> None:
+def test_pages_whose_writing_failed_leave_no_answer_to_the_next_page(helper: Helper) -> None:
     notes = SAMPLE[BLIND]
-    helper.send(BLIND, [[notes[0]], [notes[1]], [notes[2]]], STAMP)
-    helper.send(BLIND, [[notes[3]]], STAMP)
-    answers = helper.answers(3)
+    failed_after_one = helper.send(BLIND, [[notes[0]], [notes[1]], [notes[2]]], STAMP)
+    failed_before_any = helper.send(BLIND, [[notes[3]], [notes[4]]], STAMP)
+    next_page = helper.send(BLIND, [[notes[5]]], STAMP)
+    answers = helper.answers(failed_after_one, 3)
     assert next(answers).notes[0].note_id == notes[0]["id"]
-    answers.close()  # as the store thread does when writing the first part failed
-    assert [p.notes[0].note_id for p in helper.answers(1)] == [notes[3]["id"]]
+    answers.close()  # writing its first part failed
+    helper.answers(failed_before_any, 2).close()  # its transaction never began
+    assert [p.notes[0].note_id for p in helper.answers(next_page, 1)] == [notes[5]["id"]]
 
 
 def test_a_killed_helper_is_a_one_line_error_and_not_a_hang(helper: Helper) -> None:
     notes = SAMPLE[BLIND]
     os.kill(helper._proc.pid, signal.SIGKILL)
-    helper.send(BLIND, parts_of(notes), STAMP)
+    start = helper.send(BLIND, parts_of(notes), STAMP)
     started = time.monotonic()
     with pytest.raises(HarvestError, match=r"helper process preparing notes stopped unexpectedly \(killed by signal 9"):
-        list(helper.answers(len(parts_of(notes))))
+        list(helper.answers(start, len(parts_of(notes))))
     assert time.monotonic() - started < 10
 
 

@@ -29,6 +29,7 @@ from paperharvest.store.save import (
     start_run,
 )
 from paperharvest.store.schema import SCHEMA_VERSION, ensure_db_shape, schema_version
+from paperharvest.store.writes import write_rows
 from paperharvest.venues import find_venue
 from tests.conftest import REPO
 from tests.fakes.record_sample import load_sample_venue
@@ -308,8 +309,8 @@ class FullOnCheckpoint:
             raise error
         return self._conn.execute(sql, *args)
 
-    def close(self) -> None:
-        self._conn.close()
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
 @pytest.fixture
@@ -325,13 +326,13 @@ def full_disk_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_failed_checkpoint_stops_the_writer_at_its_next_page(tmp_path: Path, full_disk_checkpoints: None) -> None:
     db = fresh(tmp_path)
+    # The block's end says it too, nothing else having ended the block.
     with pytest.raises(DatabaseError, match="is full"), BackgroundCheckpoints(db) as checkpoints:
         save_page(db, VENUE, BLIND, *sample_page())
         checkpoints.request()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the next pages, until the failure is said
-            checkpoints.request()
-            time.sleep(0.01)
+        assert wait_until(lambda: checkpoints._failure is not None)
+        with pytest.raises(DatabaseError, match="is full"):
+            checkpoints.request()  # the next page's
     assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3  # what was committed is kept
 
 
@@ -340,4 +341,25 @@ def test_a_failed_checkpoint_does_not_hide_what_ended_the_block(tmp_path: Path, 
     with pytest.raises(KeyboardInterrupt), BackgroundCheckpoints(db) as checkpoints:
         save_page(db, VENUE, BLIND, *sample_page())
         checkpoints.request()
+        assert wait_until(lambda: checkpoints._failure is not None)
+        db.conn = FullOnCheckpoint(db.conn)  # type: ignore[assignment]  # the block's last checkpoint fails too
         raise KeyboardInterrupt
+
+
+def wait_until(condition: Any, limit: float = 10.0) -> bool:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_rows_are_written_only_whole() -> None:
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)")
+    with pytest.raises(ValueError, match="a row without exactly 2 values"):
+        write_rows(db, "t", ("k", "v"), [("a", "1"), ("b",), ("c", "3", "x")])
+    write_rows(db, "t", ("k", "v"), [("a", "1"), ("a", "2")], pk="k")  # one statement: the last one wins
+    write_rows(db, "t", ("k",), [("a",), ("b",)], pk="k")  # a key alone: nothing to update
+    assert db.execute("SELECT k, v FROM t ORDER BY k").fetchall() == [("a", "2"), ("b", None)]

@@ -16,6 +16,7 @@ secrets. What is really a source's own (GitHub's rate-limit headers, arXiv's emp
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,6 +78,13 @@ def _not_json(word: str) -> Any:
     """NaN and Infinity: Python's json reads them, JSON has no such words, and no number could stand in
     for them in a stored note (orjson would write null)."""
     raise ValueError(f"{word} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large for a number")
+    return number
 
 
 def _peek(text: str) -> str:
@@ -176,7 +184,7 @@ def read_json(
     if "json" not in reading.content_type.lower() or reading.text.lstrip()[:1] == "<":
         raise reading.wrong_kind("JSON")
     try:
-        data = json.loads(reading.text, parse_constant=_not_json)
+        data = json.loads(reading.text, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         raise reading.data_error(f"malformed JSON ({exc})") from None
     wanted = dict if expect == "object" else list

@@ -3,7 +3,6 @@ direct replies, a page per transaction."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +21,8 @@ from paperharvest.store.db import BackgroundCheckpoints
 from paperharvest.store.save import save_prepared, save_raw_notes
 from paperharvest.venues import check_venue_group
 
+STUCK_SECONDS = 5.0
+
 
 class StoreBehind:
     """Stores page N on one worker thread while the main thread fetches page N+1, so fetching and storing
@@ -30,11 +31,14 @@ class StoreBehind:
     The network stays on the main thread (where signals and the answer watchdog work); the database is used by
     one thread at a time, since the main thread touches it only after `wait()`. Leaving the block always waits
     for the page being stored, a signal included, so a run's record is never written beside a page transaction.
+    When a signal stopped the stage and the page is not written within STUCK_SECONDS (or a second signal
+    comes), `on_stuck` is called, which stops what the page waits on (the helper process).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_stuck: Callable[[], None] | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperharvest-store")
         self._pending: Future[None] | None = None
+        self._on_stuck = on_stuck
 
     def submit(self, job: Callable[[], None]) -> None:
         self.wait()
@@ -51,11 +55,16 @@ class StoreBehind:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         stopped: BaseException | None = None
+        signalled = error is not None and not isinstance(error, Exception)
         while self._pending is not None and not self._pending.done():
             try:
-                futures_wait([self._pending])
+                futures_wait([self._pending], timeout=STUCK_SECONDS)
+                stuck = signalled or stopped is not None
             except BaseException as exc:  # a signal while waiting: finish waiting first, then stop
+                stuck = signalled or stopped is not None  # a second one: stop now
                 stopped = exc
+            if stuck and self._on_stuck is not None and not self._pending.done():
+                self._on_stuck()
         self._pool.shutdown(wait=True)
         if stopped is not None:
             raise stopped
@@ -105,10 +114,7 @@ def _harvest_notes(run: Run, preparers: Preparers) -> dict[str, Any]:
     preparers.begin(decisions_by_forum)
 
     def store(page: NotePage, prepared: PageToPrepare, fetched_at: datetime, seen: int) -> None:
-        # Closed at once if writing fails, so the helper's answers left for this page are read here and now.
-        with contextlib.closing(preparers.parts(prepared)) as parts:
-            result = save_prepared(run.db, venue, page.invitation, parts, fetched_at, run_id=run.run_id)
-        checkpoints.request()
+        result = save_prepared(run.db, venue, page.invitation, preparers.parts(prepared), fetched_at, run_id=run.run_id)
         counts.update(
             notes_seen=len(page.notes),
             papers_added=result.added,
@@ -117,10 +123,11 @@ def _harvest_notes(run: Run, preparers: Preparers) -> dict[str, Any]:
             notes_rejected=result.rejected,
         )
         run.progress(page.invitation.rsplit("/", 1)[-1], seen, page.count)
+        checkpoints.request()  # after the counts: a failed checkpoint is raised here, the page being stored
 
     # One worker for every listing, so the next listing's first page is fetched while the last page of the
     # one before is stored.
-    with BackgroundCheckpoints(run.db) as checkpoints, StoreBehind() as behind:
+    with BackgroundCheckpoints(run.db) as checkpoints, StoreBehind(on_stuck=preparers.stop_helper) as behind:
         for listing in venue.listings:
             seen = 0
             for page in fetch_note_pages(

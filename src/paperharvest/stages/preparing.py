@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -102,6 +102,8 @@ class Helper:
         self._feeder.start()
         self._ready = False
         self._feed_failure: Exception | None = None
+        self._sent = 0  # answers asked for (main thread)
+        self._read_count = 0  # answers read (store thread)
 
     def _feed(self) -> None:
         stdin = self._proc.stdin
@@ -143,7 +145,7 @@ class Helper:
         return self._ready
 
     def ended(self) -> str:
-        """How the helper ended (waiting up to 5 s for it to)."""
+        """How the helper ended (waiting up to 5 s for it to, if it has not yet)."""
         try:
             code = self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -154,31 +156,38 @@ class Helper:
         """What every part is prepared for: sent once, before the parts."""
         self._jobs.put((venue, decisions_by_forum))
 
-    def send(self, invitation: str, parts: Sequence[Sequence[Mapping[str, Any]]], fetched_at: str) -> None:
-        """Have these parts prepared; their answers come in the order sent (see `answers`)."""
+    def send(self, invitation: str, parts: Sequence[Sequence[Mapping[str, Any]]], fetched_at: str) -> int:
+        """Have these parts prepared; returns where their answers start in the order of all answers."""
+        start = self._sent
         for part in parts:
             self._jobs.put((invitation, part, fetched_at))
+        self._sent += len(parts)
+        return start
 
-    def answers(self, count: int) -> Generator[PreparedPage]:
-        """The next `count` parts prepared, in the order sent. Left before the end (writing a part failed),
-        the rest of them is read and dropped, so the next page gets its own."""
-        read = 0
-        try:
-            while read < count:
-                ok, value = self._read()
-                read += 1
-                if not ok:
-                    raise value
-                assert isinstance(value, PreparedPage)
-                yield value
-        finally:
-            with contextlib.suppress(HarvestError):
-                for _ in range(count - read):
-                    self._read()
+    def answers(self, start: int, count: int) -> Iterator[PreparedPage]:
+        """The `count` prepared parts whose answers start at `start` (as `send` said), in order. Answers
+        before them that no one read (a page whose writing failed) are read and dropped first."""
+        while self._read_count < start:
+            self._next()
+        for _ in range(count):
+            ok, value = self._next()
+            if not ok:
+                raise value
+            assert isinstance(value, PreparedPage)
+            yield value
+
+    def _next(self) -> tuple[bool, Any]:
+        answer = self._read()
+        self._read_count += 1
+        return answer
+
+    def kill(self) -> None:
+        """Stop preparing now (a signal stopped the stage): a read waiting on an answer ends at once."""
+        self._proc.kill()
 
     def close(self) -> None:
         """Stop the helper at once: it holds nothing but parts in preparation."""
-        self._proc.kill()
+        self.kill()
         self._proc.wait()
         self._jobs.put(None)
         self._feeder.join()
@@ -230,6 +239,8 @@ class PageToPrepare:
     parts: list[Sequence[Mapping[str, Any]]]
     fetched_at: str
     in_helper: bool
+    # Where its answers start among the helper's (see Helper.send).
+    first_answer: int = 0
 
 
 class Preparers:
@@ -258,31 +269,37 @@ class Preparers:
             return self._helper.ready()
         except HarvestError:
             # It never started (or died before its first page): the pages are prepared here instead.
+            self._helper.close()
             why = self._helper.ended()
             log.warning("the helper process that prepares notes did not start (%s); preparing them here", why)
-            self._helper.close()
             self._helper = None
             return False
 
     def send(self, invitation: str, notes: Sequence[Mapping[str, Any]], fetched_at: str) -> PageToPrepare:
         """The page, sent to the helper if it is ready (else it is prepared on the store thread)."""
-        in_helper = self.helper_ready()
-        page = PageToPrepare(invitation, parts_of(notes), fetched_at, in_helper)
-        if in_helper:
-            assert self._helper is not None
-            self._helper.send(invitation, page.parts, fetched_at)
-        return page
+        parts = parts_of(notes)
+        if not self.helper_ready():
+            return PageToPrepare(invitation, parts, fetched_at, in_helper=False)
+        assert self._helper is not None
+        first = self._helper.send(invitation, parts, fetched_at)
+        return PageToPrepare(invitation, parts, fetched_at, in_helper=True, first_answer=first)
 
-    def parts(self, page: PageToPrepare) -> Generator[PreparedPage]:
-        """The page's prepared parts, in order."""
+    def parts(self, page: PageToPrepare) -> Iterator[PreparedPage]:
+        """The page's prepared parts, in order. Left unread (its writing failed), a page's answers are
+        dropped when the next page's are read."""
         if not page.in_helper:
             for part in page.parts:
                 yield prepare_part(self.venue, page.invitation, part, page.fetched_at, self.decisions_by_forum)
             return
         assert self._helper is not None
-        for prepared in self._helper.answers(len(page.parts)):
+        for prepared in self._helper.answers(page.first_answer, len(page.parts)):
             self.prepared_in_helper += len(prepared.notes) + len(prepared.rejected)
             yield prepared
+
+    def stop_helper(self) -> None:
+        """A signal stopped the stage: the page being written stops waiting on the helper."""
+        if self._helper is not None:
+            self._helper.kill()
 
     def __enter__(self) -> Preparers:
         if spare_core():

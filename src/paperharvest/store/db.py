@@ -167,7 +167,7 @@ class BackgroundCheckpoints:
         self._path = database_path(db)
         self._wanted = threading.Event()
         self._stopping = False
-        self._failure: sqlite3.Error | None = None
+        self._failure: Exception | None = None
         self._own_every = 1000
         self._thread = threading.Thread(target=self._copy_while_wanted, name="paperharvest-checkpoint", daemon=True)
 
@@ -191,7 +191,7 @@ class BackgroundCheckpoints:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             finally:
                 conn.close()
-        except sqlite3.Error as exc:
+        except Exception as exc:  # said on the writer's thread by request() or the block's end
             self._failure = exc
 
     def __enter__(self) -> BackgroundCheckpoints:
@@ -210,7 +210,7 @@ class BackgroundCheckpoints:
                 self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 if self._failure is not None:
                     raise self._failure
-        except HarvestError:
+        except (HarvestError, sqlite3.Error):
             if error is None:
                 raise
             # Whatever ended the block (a signal, the disk filling) is what the run reports.

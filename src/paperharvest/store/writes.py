@@ -31,10 +31,17 @@ def write_rows(
     """
     if not rows:
         return
-    one = "(" + ", ".join("?" * len(columns)) + ")"
+    width = len(columns)
+    if width == 0 or (pk is not None and on_conflict):
+        raise ValueError(f"write_rows({table!r}): no columns, or both pk and on_conflict")
+    # A short row beside a long one would shift every value after it into the wrong column, silently.
+    if any(len(row) != width for row in rows):
+        raise ValueError(f"write_rows({table!r}): a row without exactly {width} values")
+    one = "(" + ", ".join("?" * width) + ")"
     if pk is not None:
-        on_conflict = f"ON CONFLICT({pk}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
-    per_statement = max(1, min(_ROWS_PER_STATEMENT, _variable_limit(db) // len(columns)))
+        others = [f"{c} = excluded.{c}" for c in columns if c != pk]
+        on_conflict = f"ON CONFLICT({pk}) " + ("DO UPDATE SET " + ", ".join(others) if others else "DO NOTHING")
+    per_statement = max(1, min(_ROWS_PER_STATEMENT, _variable_limit(db) // width))
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         db.conn.execute(
