@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -57,6 +58,27 @@ class Decision(Record):
 # Who wrote a comment, read from its signature (normalize/comments.py says how), and what kind of reply it is.
 CommentRole = Literal["authors", "reviewer", "area_chair", "senior_area_chair", "program_chairs", "public", "other"]
 CommentKind = Literal["official_comment", "public_comment", "comment", "rebuttal"]
+
+# The last part of a comment invitation (`.../Paper123/-/Official_Comment`, 2018's
+# `.../-/Paper123/Official_Comment`) and the kind of comment it posts. Every other reply (withdrawals,
+# desk rejections, ethics reviews, revisions...) is no part of the discussion and is left out. The one rule,
+# read by the comments normalizer and by the store's versions (as a version's kind).
+COMMENT_KINDS: dict[str, CommentKind] = {
+    "Official_Comment": "official_comment",
+    "Public_Comment": "public_comment",
+    "Comment": "comment",
+    "Rebuttal": "rebuttal",
+    "Author_Rebuttal": "rebuttal",
+}
+
+
+def comment_kind(invitations: Sequence[str]) -> tuple[str, CommentKind] | None:
+    """The reply's comment invitation and its kind, or None when the reply is not a comment."""
+    for invitation in invitations:
+        kind = COMMENT_KINDS.get(invitation.rsplit("/", 1)[-1])
+        if kind is not None:
+            return invitation, kind
+    return None
 
 
 class Comment(Record):

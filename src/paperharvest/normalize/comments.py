@@ -16,7 +16,7 @@ Any other signature, or a venue group of another venue, is `other`: a role is ne
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from paperharvest.errors import RejectedNote
@@ -24,16 +24,6 @@ from paperharvest.models import Comment, CommentKind, CommentRole
 from paperharvest.normalize.values import ms_to_datetime, read_text, show
 from paperharvest.venues import VenueConfig
 
-# The last part of a comment invitation (`.../Paper123/-/Official_Comment`, 2018's
-# `.../-/Paper123/Official_Comment`) and the kind of comment it posts. Every other reply (withdrawals,
-# desk rejections, ethics reviews, revisions...) is no part of the discussion and is left out, as before.
-COMMENT_KINDS: dict[str, CommentKind] = {
-    "Official_Comment": "official_comment",
-    "Public_Comment": "public_comment",
-    "Comment": "comment",
-    "Rebuttal": "rebuttal",
-    "Author_Rebuttal": "rebuttal",
-}
 # Where the text is: `comment` in comments, `rebuttal` in the rebuttal forms of API v2 venues.
 TEXT_KEYS = ("comment", "rebuttal")
 
@@ -44,15 +34,6 @@ _ROLES: tuple[tuple[re.Pattern[str], CommentRole], ...] = (
     (re.compile(r"Area_Chair(s|\d+|_\w+)?\Z"), "area_chair"),
     (re.compile(r"Program_Chairs\Z"), "program_chairs"),
 )
-
-
-def comment_kind(invitations: Sequence[str]) -> tuple[str, CommentKind] | None:
-    """The reply's comment invitation and its kind, or None when the reply is not a comment."""
-    for invitation in invitations:
-        kind = COMMENT_KINDS.get(invitation.rsplit("/", 1)[-1])
-        if kind is not None:
-            return invitation, kind
-    return None
 
 
 def signature_role(signature: str, venue_id: str) -> CommentRole:

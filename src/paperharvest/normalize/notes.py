@@ -14,8 +14,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from paperharvest.errors import NormalizeError, RejectedNote, VenueConfigGap
-from paperharvest.models import Author, Certification, Comment, Decision, NormalizedNote, Paper, PaperAuthor, Review
-from paperharvest.normalize.comments import comment_kind, normalize_comment
+from paperharvest.models import (
+    Author,
+    Certification,
+    Comment,
+    Decision,
+    NormalizedNote,
+    Paper,
+    PaperAuthor,
+    Review,
+    comment_kind,
+)
+from paperharvest.normalize.comments import normalize_comment
 from paperharvest.normalize.values import (
     clean_text,
     ms_to_datetime,

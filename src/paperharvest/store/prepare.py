@@ -23,10 +23,7 @@ from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from paperharvest.errors import RejectedNote
 from paperharvest.json_text import compact_json
-from paperharvest.models import Decision, NormalizedNote, Paper, Record, Review
-
-# The one rule for which replies are comments (store reads it, as the comments table does).
-from paperharvest.normalize.comments import comment_kind
+from paperharvest.models import Decision, NormalizedNote, Paper, Record, Review, comment_kind
 from paperharvest.venues import VenueConfig
 
 # The `details` keys that hold replies, each stored as a version of its own.
