@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,13 @@ def raw_profile(
         "content": {"names": names, "emails": [], **content},
         **(top or {}),
     }
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 20.0) -> bool:
+    """Whether `condition()` came true within `limit` seconds (polled every 20 ms)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False

@@ -22,7 +22,7 @@ from paperharvest.venues import find_venue
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
-from tests.helpers import DATA_TABLES, scalar, timeless_dump
+from tests.helpers import DATA_TABLES, scalar, timeless_dump, wait_until
 
 VENUE = find_venue(REPO / "configs" / "venues", "iclr2020")
 BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
@@ -96,15 +96,6 @@ def test_a_killed_helper_is_a_one_line_error_and_not_a_hang(helper: Helper) -> N
     with pytest.raises(HarvestError, match=r"helper process preparing notes stopped unexpectedly \(killed by signal 9"):
         list(helper.answers(start, len(parts_of(notes))))
     assert time.monotonic() - started < 10
-
-
-def wait_until(condition: Any, limit: float = 20.0) -> bool:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def harvest(db: Path, fake_env: Any) -> int:

@@ -33,6 +33,7 @@ from paperharvest.store.writes import write_rows
 from paperharvest.venues import find_venue
 from tests.conftest import REPO
 from tests.fakes.record_sample import load_sample_venue
+from tests.helpers import wait_until
 
 VENUE = find_venue(REPO / "configs" / "venues", "iclr2020")
 BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
@@ -344,15 +345,6 @@ def test_a_failed_checkpoint_does_not_hide_what_ended_the_block(tmp_path: Path, 
         assert wait_until(lambda: checkpoints._failure is not None)
         db.conn = FullOnCheckpoint(db.conn)  # type: ignore[assignment]  # the block's last checkpoint fails too
         raise KeyboardInterrupt
-
-
-def wait_until(condition: Any, limit: float = 10.0) -> bool:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_rows_are_written_only_whole() -> None:
