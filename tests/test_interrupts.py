@@ -182,6 +182,22 @@ def test_a_helper_that_stopped_answering_does_not_keep_a_signal_from_stopping_th
     assert_whole_pages(db, sample)
 
 
+def test_a_ctrl_c_while_the_command_is_still_loading_is_one_line_too(tmp_path: Path) -> None:
+    """Loading takes about half a second; a Ctrl-C then used to end in Python's KeyboardInterrupt traceback."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "paperharvest", "status", "--db", str(tmp_path / "x.db")],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        time.sleep(0.15)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    assert "Traceback" not in stderr
+    # Before Python itself has started SIGINT ends it silently; from then on paperharvest says so.
+    assert proc.returncode == -signal.SIGINT or (proc.returncode == 130 and "stopped by SIGINT" in stderr)
+
+
 def test_kill_9_leaves_a_run_the_next_run_marks_interrupted(
     tmp_path: Path, sample: dict[str, list[dict[str, Any]]], clean_run: Path, fake_env: Any
 ) -> None:

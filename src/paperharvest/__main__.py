@@ -1,3 +1,3 @@
-from paperharvest.cli import main
+from paperharvest.entry import main
 
 raise SystemExit(main())
