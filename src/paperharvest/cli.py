@@ -17,6 +17,7 @@ from paperharvest import __version__
 from paperharvest.errors import EXIT_CODES, ConfigError, HarvestError
 from paperharvest.net import Network
 from paperharvest.net.policy import RetryPolicy
+from paperharvest.outputs import shorten
 from paperharvest.outputs.datasette import datasette_metadata
 from paperharvest.outputs.digest import FORMATS, Digest, render
 from paperharvest.outputs.export import FORMATS as EXPORT_FORMATS
@@ -240,10 +241,12 @@ def _kept_or_derived(
     """The venue's kept config file, which always wins; else, for a venue id, the config derived from its group,
     with the logged-in client that read it and the group (the run goes on with both instead of logging in and
     reading the group again)."""
-    kept = _kept_configs(settings).values()
-    if not _names_a_venue_id(name) or any(name in (config.venue_id, config.key) for config in kept):
+    if not _names_a_venue_id(name):
         # An unknown key is find_venue's error, which lists the keys there are.
         return find_venue(settings.venue_configs_dir, name), "file", None, None
+    for config in _kept_configs(settings).values():
+        if name in (config.venue_id, config.key):
+            return config, "file", None, None
     client = make_client(settings, network)
     derived = derive_from_openreview(client, settings, name)
     log.info("%s: no config file; config derived from its venue group (paperharvest venue-config %s)", name, name)
@@ -289,7 +292,11 @@ def _known_venues(db: sqlite_utils.Database, settings: Settings) -> dict[str, Ve
 
 def _known_venue(db: sqlite_utils.Database, settings: Settings, name: str) -> VenueConfig:
     """A venue by key or OpenReview id, among the known venues; else find_venue's error listing the keys."""
-    for venue in _known_venues(db, settings).values():
+    return _venue_among(_known_venues(db, settings), settings, name)
+
+
+def _venue_among(venues: Mapping[str, VenueConfig], settings: Settings, name: str) -> VenueConfig:
+    for venue in venues.values():
         if name in (venue.key, venue.venue_id):
             return venue
     return find_venue(settings.venue_configs_dir, name)
@@ -301,8 +308,9 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
     with run_lock(settings.db_path):
         db = _open_ready_db(settings, create=False)
-        venue_key = _known_venue(db, settings, args.venue).key if args.venue else None
-        done = rebuild(db, _known_venues(db, settings), venue_key)
+        venues = _known_venues(db, settings)
+        venue_key = _venue_among(venues, settings, args.venue).key if args.venue else None
+        done = rebuild(db, venues, venue_key)
     log.info("rebuilt from stored payloads: %s (%s)", _describe(done), settings.db_path)
     return 0
 
@@ -372,9 +380,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _short(value: object, width: int = 40) -> object:
-    text = "" if value is None else str(value).replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(value: object) -> str:
+    return shorten("" if value is None else str(value).replace("\n", " "))
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:

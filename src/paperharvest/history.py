@@ -15,8 +15,8 @@ import sqlite_utils
 
 from paperharvest.errors import RejectedNote
 from paperharvest.models import NormalizedNote
+from paperharvest.normalize.any_version import normalize_or_reject
 from paperharvest.normalize.notes import group_by_forum
-from paperharvest.stages.preparing import normalize_or_reject
 from paperharvest.store.prepare import ForumState, note_rows, split_note, state_of
 from paperharvest.store.versions import (
     StoredNote,

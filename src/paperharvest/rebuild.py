@@ -15,12 +15,12 @@ import sqlite_utils
 
 from paperharvest.errors import NormalizeError, RejectedNote, UpstreamDataError
 from paperharvest.history import rederive_history, version_stored_notes
+from paperharvest.normalize.any_version import normalize_or_reject
 from paperharvest.normalize.github import github_user, repository_from_github
 from paperharvest.normalize.notes import group_by_forum
 from paperharvest.normalize.profiles import normalize_profile
 from paperharvest.stages.accounts import decide_accounts, read_homepage
 from paperharvest.stages.code import derive_code_links
-from paperharvest.stages.preparing import normalize_any
 from paperharvest.store.github import rewrite_github_user, stored_github_users
 from paperharvest.store.links import rewrite_repository
 from paperharvest.store.people import save_profiles
@@ -89,16 +89,21 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
         if row["invitation"] not in listings[venue.key]:
             continue  # a venue-wide decision, read above
         raw = json.loads(row["json"])
-        try:
-            batch.append((note_rows(normalize_any(raw, venue, venue_wide.get(venue.key))), row["fetched_at"]))
-        except RejectedNote as exc:
+        records = normalize_or_reject(raw, venue, venue_wide.get(venue.key))
+        if isinstance(records, RejectedNote):
             # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
             with db.atomic():
                 save_rejected_notes(
-                    db, venue, row["invitation"], [quarantined(raw, exc)], run_id=None, rejected_at=row["fetched_at"]
+                    db,
+                    venue,
+                    row["invitation"],
+                    [quarantined(raw, records)],
+                    run_id=None,
+                    rejected_at=row["fetched_at"],
                 )
             rejected += 1
             continue
+        batch.append((note_rows(records), row["fetched_at"]))
         done += 1
         if len(batch) >= REBUILD_BATCH:
             with db.atomic():

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from paperharvest.errors import ConfigError
 from paperharvest.history import split_stored
-from paperharvest.stages.preparing import normalize_or_reject
+from paperharvest.normalize.any_version import normalize_or_reject
 from paperharvest.store.db import open_db
 from paperharvest.store.save import save_page, save_raw_notes
 from paperharvest.store.schema import ensure_db_shape

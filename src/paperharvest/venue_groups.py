@@ -26,7 +26,15 @@ from paperharvest.errors import ConfigError
 from paperharvest.normalize.values import content_value
 from paperharvest.settings import Settings
 from paperharvest.sources.openreview import fetch_venue_list, find_group
-from paperharvest.venues import VENUEID_KEYS, Presentation, Status, VenueConfig, group_api_version, presentation_named
+from paperharvest.venues import (
+    JOURNAL_VENUEID_KEYS,
+    VENUEID_KEYS,
+    Presentation,
+    Status,
+    VenueConfig,
+    group_api_version,
+    presentation_named,
+)
 
 __all__ = [
     "DerivedVenue",
@@ -43,8 +51,6 @@ WRITE_A_CONFIG = (
     "run `paperharvest venue-config {venue_id}` to see what can be derived, then write "
     'configs/venues/<key>.toml (docs/venues.md, "Adding a venue")'
 )
-# The keys a journal's group (openreview-py journal/group.py) writes instead of a conference's venueids.
-_JOURNAL_KEYS = ("under_review_venue_id", "decision_pending_venue_id")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # Whole forums of v2 venues are large; the shipped v2 configs list 250 a page (docs/venues.md).
 _PAGE_SIZE = 250
@@ -196,7 +202,7 @@ def derive_venue_config(group: Mapping[str, Any]) -> DerivedVenue:
     content = group.get("content")
     content = content if isinstance(content, Mapping) else {}
     read = _Content(venue_id, content)
-    if any(read.stated(key) is not None for key in _JOURNAL_KEYS):
+    if any(read.stated(key) is not None for key in JOURNAL_VENUEID_KEYS):
         raise ConfigError(
             f"cannot derive a config for {venue_id}: its group is a journal's (it has under_review_venue_id), "
             "whose rejected, withdrawn and retracted venueids and certifications are not in the group; "

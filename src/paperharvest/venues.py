@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -227,7 +227,7 @@ class VenueConfig(BaseModel):
         return self.presentation_lookup.get(_fold(venue_text))
 
 
-_PRESENTATION_WORD = re.compile(r"\b(oral|talk|spotlight|poster)\b", re.IGNORECASE)
+_PRESENTATION_WORD = re.compile(rf"\b({'|'.join(get_args(Presentation))})\b", re.IGNORECASE)
 
 
 def presentation_named(text: str) -> Presentation | None:
@@ -289,6 +289,8 @@ VENUEID_KEYS: dict[str, Status] = {
     "under_review_venue_id": "under-review",
     "decision_pending_venue_id": "decision-pending",
 }
+# The keys a journal's group writes instead of a conference's venueids.
+JOURNAL_VENUEID_KEYS = ("under_review_venue_id", "decision_pending_venue_id")
 
 
 def _v2_group_problems(venue: VenueConfig, content: Mapping[str, Any]) -> list[str]:

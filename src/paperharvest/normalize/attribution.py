@@ -45,7 +45,7 @@ from paperharvest.normalize.owners import (
     tokens,
 )
 from paperharvest.normalize.socials import (
-    CASE_SENSITIVE_PLATFORMS,
+    account_key,
     canonical_social,
     extract_socials,
     is_chrome,
@@ -113,12 +113,6 @@ KNOWN_ORGANISATIONS = frozenset(
 # Platforms whose handle is an opaque id, never a name.
 _ID_PLATFORMS = frozenset({"scholar", "orcid", "dblp", "semanticscholar", "website"})
 _PROFILE_KINDS = frozenset({"linkedin", "gscholar", "dblp", "orcid", "semanticScholar"})
-
-
-def account_key(platform: str, handle: str) -> tuple[str, str]:
-    """The form two spellings of one account share: case folded except where the platform's ids are
-    case-sensitive."""
-    return platform, handle if platform in CASE_SENSITIVE_PLATFORMS else handle.lower()
 
 
 def canonical_website(url: str) -> str:

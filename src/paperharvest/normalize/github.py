@@ -21,7 +21,7 @@ __all__ = ["GITHUB_RESERVED", "github_user", "is_github_user", "repository_from_
 # Letters, digits and hyphens, at most 39; the underscore is an Enterprise Managed User's (`name_corp`).
 _GITHUB_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
 # X's handles: letters, digits and underscores, at most 15.
-_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
+X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")  # an X (Twitter) handle, as X allows them
 # A public host name: dot-separated labels ending in a non-numeric top-level one (no bare IPs or intranet names).
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]|xn--[a-z0-9-]+)")
 _KINDS: dict[str, Literal["user", "organization"]] = {"User": "user", "Organization": "organization"}
@@ -126,7 +126,7 @@ def _blog(value: Any) -> str | None:
 def _twitter(value: Any) -> str | None:
     text = _text(value)
     handle = text.removeprefix("@") if text else None
-    return handle if handle and _X_HANDLE.fullmatch(handle) else None
+    return handle if handle and X_HANDLE.fullmatch(handle) else None
 
 
 def github_user(payload: Mapping[str, Any]) -> GitHubUser:

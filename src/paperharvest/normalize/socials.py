@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from paperharvest.models import SocialLink
-from paperharvest.normalize.github import is_github_user
+from paperharvest.normalize.github import X_HANDLE, is_github_user
 from paperharvest.normalize.links import canonical_code_url
 
 Evidence = Literal["link", "rel-me", "text"]
@@ -43,7 +43,6 @@ _BARE_SOCIAL_HOST = re.compile(
 _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
 
 _X_HOSTS = frozenset(f"{sub}{domain}" for sub in ("", "www.", "mobile.", "m.") for domain in ("twitter.com", "x.com"))
-_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 _X_RESERVED = frozenset(
     {
         "about", "account", "bookmarks", "communities", "compose", "download", "explore", "followers",
@@ -186,6 +185,12 @@ def page_soup(html: str | bytes) -> BeautifulSoup:
     return soup
 
 
+def account_key(platform: str, handle: str) -> tuple[str, str]:
+    """The form two spellings of one account share: case folded except where the platform's ids are
+    case-sensitive."""
+    return platform, handle if platform in CASE_SENSITIVE_PLATFORMS else handle.lower()
+
+
 def extract_socials(html: str | bytes | BeautifulSoup, page_url: str) -> list[SocialLink]:
     """Every social account a homepage names, once each, in page order, with evidence and confidence.
 
@@ -197,7 +202,7 @@ def extract_socials(html: str | bytes | BeautifulSoup, page_url: str) -> list[So
     soup = html if isinstance(html, BeautifulSoup) else page_soup(html)
     found: dict[tuple[str, str], SocialLink] = {}
     for link in _page_links(soup, page_url):
-        key = (link.platform, link.handle if link.platform in CASE_SENSITIVE_PLATFORMS else link.handle.lower())
+        key = account_key(link.platform, link.handle)
         seen = found.get(key)
         if seen is None:
             found[key] = link
@@ -369,7 +374,7 @@ def _x_from_url(path: str, fragment: str) -> SocialLink | None:
 
 
 def _x(handle: str, evidence: Evidence) -> SocialLink | None:
-    if not _X_HANDLE.fullmatch(handle) or handle.lower() in _X_RESERVED:
+    if not X_HANDLE.fullmatch(handle) or handle.lower() in _X_RESERVED:
         return None
     return _social("x", handle, f"https://x.com/{handle}", evidence)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from paperharvest.errors import ConfigError
+from paperharvest.outputs import shorten
 from paperharvest.outputs.stats import VenueStats
 
 FIGSIZE = (14.0, 17.0)  # inches
@@ -31,10 +32,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _TOPIC_LABEL_CHARS else text[: _TOPIC_LABEL_CHARS - 1] + "…"
 
 
 def _outcome_label(outcome: str) -> str:
@@ -117,7 +114,7 @@ def plot_stats(stats: VenueStats) -> Any:
     if stats.topics:
         shown = list(reversed(stats.topics))  # the most common on top
         ax.barh(
-            [f"{_short(t.topic)} (n={t.papers})" for t in shown],
+            [f"{shorten(t.topic, _TOPIC_LABEL_CHARS)} (n={t.papers})" for t in shown],
             [100 * (t.rate or 0.0) for t in shown],
             color="tab:purple",
         )

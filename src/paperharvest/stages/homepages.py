@@ -43,7 +43,7 @@ def stage_homepages(run: Run) -> dict[str, Any]:
             run.progress("homepages", done, len(due))
     # Pages not due again whose listers changed (a second person lists one, or someone stopped): their stored
     # copy is read again for each person now listing it.
-    for url, final_url, html, _ in homepages_to_reattribute(run.db, run.venue.key):
+    for url, final_url, html in homepages_to_reattribute(run.db, run.venue.key):
         read_homepage(run.db, url, final_url, html)
         counts["reattributed"] += 1
     counts.update(decide_accounts(run.db))

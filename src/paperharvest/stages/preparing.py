@@ -32,34 +32,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
 
-from paperharvest.errors import HarvestError, RejectedNote
-from paperharvest.models import NormalizedNote
-from paperharvest.normalize.notes import normalize_note
-from paperharvest.normalize.notes_v2 import normalize_note_v2
+from paperharvest.errors import HarvestError
+from paperharvest.normalize.any_version import normalize_or_reject
 from paperharvest.store.prepare import PreparedPage, prepare_page
 from paperharvest.venues import VenueConfig
 
 PART = 20
 log = logging.getLogger(__name__)
-
-
-def normalize_any(
-    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
-) -> NormalizedNote:
-    """The normalizer for the venue's API version."""
-    if venue.api_version == 2:
-        return normalize_note_v2(raw, venue)
-    return normalize_note(raw, venue, decisions_by_forum)
-
-
-def normalize_or_reject(
-    raw: Mapping[str, Any], venue: VenueConfig, decisions_by_forum: Mapping[str, Any] | None = None
-) -> NormalizedNote | RejectedNote:
-    """A note's records, or why it cannot have any (kept with the page). A config gap still stops the run."""
-    try:
-        return normalize_any(raw, venue, decisions_by_forum)
-    except RejectedNote as exc:
-        return exc
 
 
 def prepare_part(

@@ -427,11 +427,11 @@ def replace_author_socials(db: sqlite_utils.Database, candidates: Sequence[Candi
         )
 
 
-def homepages_to_reattribute(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, bytes, str]]:
-    """(url, final url, html, fetched_at) of the venue's stored homepages whose owners changed since their
-    socials were given out: a second person now lists the page, or someone stopped listing it."""
+def homepages_to_reattribute(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, bytes]]:
+    """(url, final url, html) of the venue's stored homepages whose owners changed since their socials were
+    given out: a second person now lists the page, or someone stopped listing it."""
     rows = db.execute(
-        """SELECT DISTINCT h.url, coalesce(h.final_url, h.url), h.html, h.fetched_at, h.owners FROM homepages h
+        """SELECT DISTINCT h.url, coalesce(h.final_url, h.url), h.html, h.owners FROM homepages h
            JOIN author_links l ON l.url = h.url AND l.kind = 'homepage'
            JOIN paper_authors pa ON pa.author_id = l.author_id
            JOIN papers p ON p.forum_id = pa.forum_id
@@ -439,7 +439,7 @@ def homepages_to_reattribute(db: sqlite_utils.Database, venue_key: str) -> list[
         [venue_key],
     ).fetchall()
     return [
-        (url, final, html, fetched)
-        for url, final, html, fetched, owners in rows
+        (url, final, html)
+        for url, final, html, owners in rows
         if json.loads(owners or "[]") != _homepage_owners(db, url)
     ]

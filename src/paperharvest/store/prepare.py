@@ -23,7 +23,7 @@ from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from paperharvest.errors import RejectedNote
 from paperharvest.json_text import compact_json
-from paperharvest.models import Decision, NormalizedNote, Paper, Record, Review, comment_kind
+from paperharvest.models import Certification, Comment, Decision, NormalizedNote, Paper, Record, Review, comment_kind
 from paperharvest.venues import VenueConfig
 
 # The `details` keys that hold replies, each stored as a version of its own.
@@ -166,8 +166,7 @@ def split_note_text(
     items = list(note.items())
     at = list(note).index("details")
     before, after = _members(items[:at]), _members(items[at + 1 :])
-    own = {k: v for k, v in items if k != "details"}
-    out = [_version(note_id, forum, kind, own, listing, _join(before, after))]
+    out = [_version(note_id, forum, kind, note, listing, _join(before, after))]
     details = note["details"]
     shape: dict[str, Any] = {}
     texts: list[str] = []
@@ -252,6 +251,8 @@ def columns(model: type[Record]) -> list[str]:
 PAPER_COLUMNS = columns(Paper)
 REVIEW_COLUMNS = columns(Review)
 DECISION_COLUMNS = columns(Decision)
+CERTIFICATION_COLUMNS = columns(Certification)
+COMMENT_COLUMNS = columns(Comment)
 
 
 @cache

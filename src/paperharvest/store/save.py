@@ -4,7 +4,7 @@ rejected from it) is one transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,15 +12,19 @@ from typing import Any
 import sqlite_utils
 
 from paperharvest.errors import RejectedNote
-from paperharvest.models import Certification, Comment, Decision, NormalizedNote, Paper, Review
+from paperharvest.models import NormalizedNote
 from paperharvest.store.prepare import (
+    CERTIFICATION_COLUMNS,
+    COMMENT_COLUMNS,
+    DECISION_COLUMNS,
+    PAPER_COLUMNS,
     RAW_COLUMNS,
+    REVIEW_COLUMNS,
     NoteRows,
     NoteVersion,
     PreparedNote,
     PreparedPage,
     Quarantined,
-    columns,
     prepare_page,
     raw_row,
     sha256,
@@ -189,7 +193,7 @@ def replace_records(
         for table in CHILD_TABLES:
             db.execute(f"DELETE FROM {table} WHERE forum_id IN ({marks})", forum_ids)
     papers = [(*note.paper, stamp) for note, stamp in harvested]
-    write_rows(db, "papers", [*columns(Paper), "harvested_at"], papers, pk="forum_id")
+    write_rows(db, "papers", [*PAPER_COLUMNS, "harvested_at"], papers, pk="forum_id")
     canonical = save_listed_authors(db, (a for n in notes for a in n.authors))
     write_rows(
         db,
@@ -201,10 +205,10 @@ def replace_records(
             for forum_id, position, listed, name in n.paper_authors
         ],
     )
-    write_rows(db, "reviews", columns(Review), [r for n in notes for r in n.reviews])
-    write_rows(db, "decisions", columns(Decision), [n.decision for n in notes if n.decision is not None])
-    write_rows(db, "paper_certifications", columns(Certification), [c for n in notes for c in n.certifications])
-    write_rows(db, "comments", columns(Comment), [c for n in notes for c in n.comments])
+    write_rows(db, "reviews", REVIEW_COLUMNS, [r for n in notes for r in n.reviews])
+    write_rows(db, "decisions", DECISION_COLUMNS, [n.decision for n in notes if n.decision is not None])
+    write_rows(db, "paper_certifications", CERTIFICATION_COLUMNS, [c for n in notes for c in n.certifications])
+    write_rows(db, "comments", COMMENT_COLUMNS, [c for n in notes for c in n.comments])
 
 
 def save_rejected_notes(
@@ -236,18 +240,21 @@ def save_history(
     venue: VenueConfig,
     notes: Sequence[PreparedNote],
     *,
+    stored: Collection[str],
     run_id: int | None,
     fetched_at: str,
 ) -> None:
     """The versions of changed notes, the records read from the new ones, and (in a run) the changes from
-    the stored records to the new. Call inside the page's transaction, before the records are replaced."""
+    the stored records to the new. `stored` holds the ids of the notes whose records were stored before
+    (the others, a first harvest's every note, have none to look up). Call inside the page's transaction,
+    before the records are replaced."""
     parents = [note.note_id for note in notes]
     versions = [v for note in notes for v in note.versions]
     written = write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=fetched_at)
     write_derived(db, [note.rows for note in notes], written.inserted)
     if run_id is None:
         return
-    old = stored_states(db, parents)
+    old = stored_states(db, [parent for parent in parents if parent in stored])
     events = page_events(written, {v.key: v.tmdate for v in versions})
     rows = [
         row
@@ -289,7 +296,7 @@ def save_prepared(
             result.updated += updated
             result.added += len(changed) - updated
             if changed:
-                save_history(db, venue, changed, run_id=run_id, fetched_at=stamp)
+                save_history(db, venue, changed, stored=known.keys(), run_id=run_id, fetched_at=stamp)
                 write_rows(db, "raw_notes", RAW_COLUMNS, [note.raw for note in changed], pk="note_id")
                 replace_records(db, [(note.rows, stamp) for note in changed], replace=updated > 0)
             clear_rejections(db, ids)

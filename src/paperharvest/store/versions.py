@@ -62,6 +62,7 @@ CHANGE_COLUMNS = (
 )
 PAPER_FIELDS = ("title", "abstract", "tldr", "keywords", "pdf_url", "modified_at")
 _PAPER_FIELD_AT = [PAPER_COLUMNS.index(name) for name in PAPER_FIELDS]
+_TITLE_AT, _MODIFIED_AT = PAPER_COLUMNS.index("title"), PAPER_COLUMNS.index("modified_at")
 _REVIEW_AT = [REVIEW_COLUMNS.index(name) for name in ("review_id", "rating", "confidence", "modified_at")]
 # (note_id, kind, event: new / edited / removed, tmdate) of one version written or closed.
 Event = tuple[str, str, str, int | None]
@@ -243,8 +244,7 @@ def forum_changes(
         return (run_id, venue_key, forum_id, note_id, kind, change, before, after, *scores, more.get("at"))
 
     if old is None:
-        title, at = (records.paper[PAPER_COLUMNS.index(name)] for name in ("title", "modified_at"))
-        return [row(forum_id, "paper", "added", None, title, at=at)]
+        return [row(forum_id, "paper", "added", None, records.paper[_TITLE_AT], at=records.paper[_MODIFIED_AT])]
     new = state_of(records)
     out = []
     was, now = old.paper, new.paper
