@@ -23,10 +23,10 @@ from paperharvest.normalize.notes import (
     absolute_url,
     clean_text,
     email_domain,
-    ms_to_datetime,
     normalize_note,
     parse_score,
 )
+from paperharvest.normalize.values import ms_to_datetime
 from paperharvest.settings import REPO_CONFIGS
 from paperharvest.venues import VenueConfig, load_venue_file
 

@@ -31,6 +31,7 @@ from paperharvest.snapshot import write_snapshot
 from paperharvest.sources.openreview import make_client
 from paperharvest.store.db import open_db, run_lock, storage_errors
 from paperharvest.store.digest import RANKINGS, Selection, data_version, digest_papers, find_venue_row
+from paperharvest.store.exports import exportable_tables
 from paperharvest.store.queries import (
     latest_data_versions,
     link_tallies,
@@ -504,9 +505,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     db = _open_ready_db(settings, create=False)
     venue = find_venue_row(db, args.venue)
     out = args.out or Path("data") / "export" / venue.key
-    tables = choose_tables(db, args.table, args.all)
+    available = exportable_tables(db)
+    tables = choose_tables(available, args.table, args.all)
     with _writing("the export", out):
-        written = export_venue(db, venue.key, venue.name, tables, args.format, out)
+        written = export_venue(db, venue.key, venue.name, tables, args.format, out, available)
     for item in written:
         log.info("%s: %d rows -> %s", item.table.name, item.rows, item.path)
     log.info("dataset card -> %s", out / "README.md")

@@ -51,6 +51,7 @@ def write_snapshot(source: sqlite_utils.Database, venue: VenueConfig, run_id: in
         save_raw_notes(target, venue, listing, [n.note for n in batch], datetime.fromisoformat(stamp))
     wide = related if venue.replies.decision_scope == "venue" else None
     papers = 0
+    # Read again rather than kept from above: the submissions stream through a page at a time.
     submissions = (n for n in notes_at(source, venue.key, run_id) if n.kind == "submission")
     for listing, stamp, batch in _pages(submissions):
         raw = [n.note for n in batch]

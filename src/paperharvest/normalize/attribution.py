@@ -462,20 +462,16 @@ def _github_evidence(
                 confirmed = True
             elif looks_like_name(user.name):
                 entry.evidence.add("-github_name_differs")
-        blog = _with_scheme(user.blog) if user.blog else None
+        blog = user.blog  # with its scheme: github_user (normalize/github.py) adds one
         if blog and (site := canonical_website(blog)) in homepages:
             entry.evidence.add("github_blog")
             confirmed = True
             tally("website", site, blog).evidence.add("github_blog")
         if confirmed and user.twitter_username:
-            handle = user.twitter_username.lstrip("@")
+            handle = user.twitter_username  # without its "@": github_user strips it
             x = tally("x", handle, f"https://x.com/{handle}")
             x.evidence.add("github_twitter")
             x.backed = True
-
-
-def _with_scheme(url: str) -> str:
-    return url if "://" in url else "https://" + url
 
 
 def _choose(candidates: list[Candidate]) -> list[Candidate]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from paperharvest.errors import RejectedNote
 from paperharvest.models import Comment, CommentKind, CommentRole
-from paperharvest.normalize.values import ms_to_datetime, read_text, show
+from paperharvest.normalize.values import note_times, read_text, show
 from paperharvest.venues import VenueConfig
 
 # Where the text is: `comment` in comments, `rebuttal` in the rebuttal forms of API v2 venues.
@@ -83,6 +83,5 @@ def normalize_comment(
         title=read_text(content.get("title"), f"{where}: title"),
         text=read_text(content.get(key), f"{where}: {key}"),
         signatures=signatures,
-        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
-        modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
+        **note_times(reply, where),
     )

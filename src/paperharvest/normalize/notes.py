@@ -28,7 +28,7 @@ from paperharvest.models import (
 from paperharvest.normalize.comments import normalize_comment
 from paperharvest.normalize.values import (
     clean_text,
-    ms_to_datetime,
+    note_times,
     read_int,
     read_text,
     read_text_list,
@@ -237,8 +237,7 @@ def with_recommendations(
                 title=read_text(content.get("title"), f"{where}: title"),
                 text=None,
                 assessments={"official_recommendation": content},
-                created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
-                modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
+                **note_times(reply, where),
             )
         )
     return out
@@ -345,8 +344,7 @@ def normalize_review(reply: Mapping[str, Any], forum_id: str, venue: VenueConfig
         title=read_text(content.get("title"), f"{where}: title"),
         text=read_text(content.get("review"), f"{where}: review"),
         assessments={k: v for k, v in content.items() if k not in skip},
-        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
-        modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
+        **note_times(reply, where),
     )
 
 
@@ -363,8 +361,7 @@ def normalize_decision(reply: Mapping[str, Any], forum_id: str, venue: VenueConf
         forum_id=forum_id,
         decision=decision,
         comment=read_text(content.get(comment_key), f"{where}: {comment_key}") if comment_key else None,
-        created_at=ms_to_datetime(reply.get("cdate") or reply.get("tcdate"), f"{where}: cdate"),
-        modified_at=ms_to_datetime(reply.get("tmdate"), f"{where}: tmdate"),
+        **note_times(reply, where),
     )
 
 
@@ -429,8 +426,7 @@ def paper_record(
         decision=decision.decision if decision else None,
         code_url=read_text(content.get(fields.code), f"{where}: {fields.code}") if fields.code else None,
         invitation=invitation,
-        created_at=ms_to_datetime(raw.get("cdate") or raw.get("tcdate"), f"{where}: cdate"),
-        modified_at=ms_to_datetime(raw.get("tmdate"), f"{where}: tmdate"),
+        **note_times(raw, where),
     )
 
 

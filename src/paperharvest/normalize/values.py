@@ -82,6 +82,14 @@ def clean_text(value: Any) -> str | None:
     return value or None
 
 
+def note_times(note: Mapping[str, Any], where: str) -> dict[str, datetime | None]:
+    """A note's `created_at` (cdate, else tcdate) and `modified_at` (tmdate), as its record's fields."""
+    return {
+        "created_at": ms_to_datetime(note.get("cdate") or note.get("tcdate"), f"{where}: cdate"),
+        "modified_at": ms_to_datetime(note.get("tmdate"), f"{where}: tmdate"),
+    }
+
+
 def read_text(value: Any, what: str) -> str | None:
     """A text field of a note, as clean_text reads it; anything but a string (or null) is rejected."""
     if value is None or isinstance(value, str):

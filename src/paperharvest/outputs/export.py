@@ -24,7 +24,7 @@ from paperharvest.errors import ConfigError
 from paperharvest.outputs.digest import describe_version
 from paperharvest.outputs.schema_doc import TableDoc, load_schema_doc
 from paperharvest.store.digest import data_version
-from paperharvest.store.exports import SUMMARY_VIEW, ExportTable, exportable_tables, table_rows
+from paperharvest.store.exports import SUMMARY_VIEW, ExportTable, table_rows
 
 FORMATS = ("csv", "jsonl", "parquet")
 # --all leaves out the payloads exactly as fetched (large, and already in the database); name one with
@@ -96,10 +96,10 @@ WRITERS: dict[str, Callable[[Path, ExportTable, Iterable[Sequence[Any]]], int]] 
 }
 
 
-def choose_tables(db: sqlite_utils.Database, names: Sequence[str], everything: bool) -> list[ExportTable]:
-    """The named tables (default: the summary view), or with `everything` each table a venue's rows can be
-    told apart in, the raw payloads excepted."""
-    tables = {t.name: t for t in exportable_tables(db)}
+def choose_tables(available: Sequence[ExportTable], names: Sequence[str], everything: bool) -> list[ExportTable]:
+    """Among the `available` tables (exportable_tables), the named ones (default: the summary view), or with
+    `everything` each table a venue's rows can be told apart in, the raw payloads excepted."""
+    tables = {t.name: t for t in available}
     if everything:
         return [t for t in tables.values() if t.where is not None and not t.name.startswith(RAW_PREFIX)]
     chosen = []
@@ -120,8 +120,10 @@ def export_venue(
     tables: Sequence[ExportTable],
     fmt: str,
     out_dir: Path,
+    available: Sequence[ExportTable],
 ) -> list[Written]:
-    """Write each table of the venue to `out_dir/<table>.<fmt>`, then the dataset card."""
+    """Write each table of the venue to `out_dir/<table>.<fmt>`, then the dataset card, which says why each
+    other of the `available` tables was left out."""
     if fmt not in WRITERS:
         raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     if fmt == "parquet":
@@ -135,7 +137,7 @@ def export_venue(
         path = out_dir / f"{table.name}.{fmt}"
         rows = WRITERS[fmt](path, table, table_rows(db, table, venue_key))
         written.append(Written(table, path, rows))
-    skipped = {t.name: _why_left_out(t) for t in exportable_tables(db) if t not in tables}
+    skipped = {t.name: _why_left_out(t) for t in available if t not in tables}
     card = dataset_card(venue_key, venue_name, describe_version(version), fmt, written, skipped, load_schema_doc())
     (out_dir / "README.md").write_text(card, encoding="utf-8")
     return written
