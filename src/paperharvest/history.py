@@ -50,11 +50,16 @@ def split_stored(stored: Iterable[StoredNote]) -> tuple[list[StoredNote], dict[s
     return submissions, group_by_forum(n.note for n in alone)
 
 
+def venue_wide(venue: VenueConfig, related: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The notes stored alone that a venue's papers are read with: 2018's venue-wide decisions, else none."""
+    return related if venue.replies.decision_scope == "venue" else None
+
+
 def _records(
     stored: Sequence[StoredNote], venue: VenueConfig, related: Mapping[str, Any]
 ) -> dict[str, tuple[StoredNote, NormalizedNote]]:
     """Each stored submission's records; one today's rules cannot read has none."""
-    wide = related if venue.replies.decision_scope == "venue" else None
+    wide = venue_wide(venue, related)
     out = {}
     for note in stored:
         records = normalize_or_reject(note.note, venue, wide)

@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from paperharvest.errors import ConfigError
-from paperharvest.history import split_stored
+from paperharvest.history import split_stored, venue_wide
 from paperharvest.normalize.any_version import normalize_or_reject
 from paperharvest.store.db import open_db
 from paperharvest.store.save import save_page, save_raw_notes
@@ -49,7 +49,7 @@ def write_snapshot(source: sqlite_utils.Database, venue: VenueConfig, run_id: in
     _, related = split_stored(alone)
     for listing, stamp, batch in _pages(iter(alone)):
         save_raw_notes(target, venue, listing, [n.note for n in batch], datetime.fromisoformat(stamp))
-    wide = related if venue.replies.decision_scope == "venue" else None
+    wide = venue_wide(venue, related)
     papers = 0
     # Read again rather than kept from above: the submissions stream through a page at a time.
     submissions = (n for n in notes_at(source, venue.key, run_id) if n.kind == "submission")

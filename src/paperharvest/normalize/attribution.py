@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
@@ -47,6 +48,7 @@ from paperharvest.normalize.owners import (
 from paperharvest.normalize.socials import (
     account_key,
     canonical_social,
+    closest,
     extract_socials,
     is_chrome,
     page_soup,
@@ -218,15 +220,14 @@ def _contexts(
     link: SocialLink,
     names: dict[int, str],
     person_names: Sequence[str],
-    institutional_keys: set[tuple[str, str]],
-    institutional_blocks: set[int],
+    institutional: bool,
     own_page: bool,
 ) -> set[str]:
     found: set[str] = set()
     rel = {v.lower() for v in tag.get_attribute_list("rel") if isinstance(v, str)}
     if "me" in rel:
         found.add("rel_me")
-    ancestry = [tag, *list(tag.parents)[:_CLIMB]]
+    ancestry = [tag, *islice(tag.parents, _CLIMB)]
     classes = " ".join(_classes(t) for t in ancestry if isinstance(t, Tag))
     if _is_label(tag) or _PROFILE_CLASS.search(classes):
         found.add("profile_block")
@@ -248,18 +249,13 @@ def _contexts(
     side = _beside(tag, names, person_names, climb=_OWN_PAGE_CLIMB if own_page else _CLIMB)
     if side is not None:
         found |= {"beside_name", "near_own_name" if side == "own" else "beside_other_name"}
-    if account_key(link.platform, link.handle) in institutional_keys or id(_chrome(tag)) in institutional_blocks:
+    if institutional:
         found.add("institutional")
     return found
 
 
 def _spells_handle(text: str, handle: str) -> bool:
     return bool(text) and text.strip().lstrip("@").lower() == handle.split("@")[0].lower()
-
-
-def _chrome(tag: Tag) -> Tag | None:
-    """The header, footer or navigation block a link sits in, if any (as socials.py defines site chrome)."""
-    return next((parent for parent in tag.parents if is_chrome(parent)), None)
 
 
 def read_page(html: str | bytes | BeautifulSoup, url: str, person_names: Sequence[str]) -> PageReading:
@@ -289,12 +285,18 @@ def read_page(html: str | bytes | BeautifulSoup, url: str, person_names: Sequenc
             links.append((tag, link))
     # extract_socials drops the accounts of an institution's site chrome; every other account in the same
     # block shares their fate, whatever its platform.
+    # The header, footer or navigation block each link sits in (as socials.py defines site chrome).
+    nearest_chrome: dict[int, Tag | None] = {}
+    chrome = {id(tag): closest(tag.parent, is_chrome, nearest_chrome) for tag, _ in links}
     dropped = [(tag, link) for tag, link in links if account_key(link.platform, link.handle) not in accepted]
     institutional_keys = {account_key(link.platform, link.handle) for _, link in dropped}
-    institutional_blocks = {id(block) for tag, _ in dropped if (block := _chrome(tag)) is not None}
+    institutional_blocks = {id(block) for tag, _ in dropped if (block := chrome[id(tag)]) is not None}
     own_page = owner.outcome == "own"
     for tag, link in links:
-        add(link, _contexts(tag, link, names, person_names, institutional_keys, institutional_blocks, own_page))
+        institutional = (
+            account_key(link.platform, link.handle) in institutional_keys or id(chrome[id(tag)]) in institutional_blocks
+        )
+        add(link, _contexts(tag, link, names, person_names, institutional, own_page))
     for social in found_socials:
         if social.evidence == "text":
             add(social, {"text", "profile_block"})

@@ -240,15 +240,15 @@ def _institutional(tags: list[Tag], page_url: str) -> set[int]:
         id(block)
         for tag in tags
         if _is_organisation_page(tag.get("href"), page_url)
-        and (block := _closest(tag.parent, is_chrome, nearest_chrome)) is not None
+        and (block := closest(tag.parent, is_chrome, nearest_chrome)) is not None
     }
     if not blocks:
         return set()
     nearest_block: dict[int, Tag | None] = {}
-    return {id(tag) for tag in tags if _closest(tag.parent, lambda node: id(node) in blocks, nearest_block)}
+    return {id(tag) for tag in tags if closest(tag.parent, lambda node: id(node) in blocks, nearest_block)}
 
 
-def _closest(node: Tag | None, test: Callable[[Tag], bool], memo: dict[int, Tag | None]) -> Tag | None:
+def closest(node: Tag | None, test: Callable[[Tag], bool], memo: dict[int, Tag | None]) -> Tag | None:
     """The nearest of `node` and its ancestors that passes `test`. Sharing `memo` across calls keeps a page's
     lookups linear in its size however deeply it nests (junk pages nest 100,000 levels)."""
     path: list[int] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,7 @@ class VenueStats:
 
     @property
     def rates_are_the_venues(self) -> bool:
-        return self.rejected_published == "all"
+        return _rates_are_the_venues(self.rejected_published)
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -160,11 +160,17 @@ def _outcome_row(outcome: str, papers: Sequence[PaperRatings]) -> OutcomeRow:
     )
 
 
+def _rates_are_the_venues(rejected_published: str | None) -> bool:
+    """Only a venue that publishes all its rejections has shares of it that are its acceptance rates."""
+    return rejected_published == "all"
+
+
 def compute_stats(db: sqlite_utils.Database, venue_key: str, venue_name: str) -> VenueStats:
     papers = paper_ratings(db, venue_key)
+    outcome = {p.forum_id: outcome_of(p.status, p.presentation) for p in papers}
     by_outcome: dict[str, list[PaperRatings]] = defaultdict(list)
     for paper in papers:
-        by_outcome[outcome_of(paper.status, paper.presentation)].append(paper)
+        by_outcome[outcome[paper.forum_id]].append(paper)
     outcome_names = _ordered(by_outcome)
     accepted_ids = {p.forum_id for p in papers if p.status == "accepted"}
 
@@ -173,7 +179,7 @@ def compute_stats(db: sqlite_utils.Database, venue_key: str, venue_name: str) ->
 
     def rate(part: int, whole: int) -> float | None:
         # Opt-in rejections (NeurIPS) or none at all (ICML): any "accepted of" share would be made up.
-        return _rate(part, whole) if published == "all" else None
+        return _rate(part, whole) if _rates_are_the_venues(published) else None
 
     rated = [p for p in decided if p.ratings]
     bucket_of = {p.forum_id: math.floor(statistics.fmean(p.ratings)) for p in rated}
@@ -214,16 +220,16 @@ def compute_stats(db: sqlite_utils.Database, venue_key: str, venue_name: str) ->
         by_bucket=tuple(by_bucket),
         topic_kind=topic_kind,
         topics=topics,
-        changes=_changes(db, venue_key, papers),
+        changes=_changes(db, venue_key, outcome),
         rejected_published=published,
     )
 
 
-def _changes(db: sqlite_utils.Database, venue_key: str, papers: Sequence[PaperRatings]) -> tuple[ChangeRow, ...] | None:
+def _changes(db: sqlite_utils.Database, venue_key: str, outcome: Mapping[str, str]) -> tuple[ChangeRow, ...] | None:
+    """Rating changes by outcome; `outcome` is each paper's (outcome_of)."""
     changes = rating_changes(db, venue_key)
     if not changes:
         return None
-    outcome = {p.forum_id: outcome_of(p.status, p.presentation) for p in papers}
     deltas: dict[str, list[float]] = defaultdict(list)
     for forum_id, change in changes:
         deltas[outcome[forum_id]].append(change)

@@ -80,6 +80,12 @@ BY_FORUM = "note_versions INDEXED BY idx_note_versions_forum_id"
 # ---- writing versions ---------------------------------------------------------------------------------------
 
 
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """`ids` 500 at a time: an IN list within SQLite's 999 variables of old."""
+    for start in range(0, len(ids), 500):
+        yield list(ids[start : start + 500])
+
+
 @dataclass
 class VersionWrite:
     """What one page's versions did: the keys written (-> version id), the keys replaced or gone."""
@@ -90,8 +96,7 @@ class VersionWrite:
 
 def _current(db: sqlite_utils.Database, venue_key: str, parents: Sequence[str]) -> dict[Key, tuple[int, str]]:
     found: dict[Key, tuple[int, str]] = {}
-    for start in range(0, len(parents), 500):
-        chunk = list(parents[start : start + 500])
+    for chunk in _chunks(parents):
         marks = ",".join("?" * len(chunk))
         for vid, parent, note, kind, digest in db.execute(
             f"""SELECT version_id, parent_id, note_id, kind, sha256 FROM {CURRENT}
@@ -192,8 +197,7 @@ def write_derived(db: sqlite_utils.Database, notes: Iterable[NoteRows], inserted
 def stored_states(db: sqlite_utils.Database, forum_ids: Sequence[str]) -> dict[str, ForumState]:
     """The stored records of these papers, before a page replaces them."""
     states: dict[str, ForumState] = {}
-    for start in range(0, len(forum_ids), 500):
-        chunk = list(forum_ids[start : start + 500])
+    for chunk in _chunks(forum_ids):
         marks = ",".join("?" * len(chunk))
         for row in db.query(f"SELECT * FROM papers WHERE forum_id IN ({marks})", chunk):
             states[row["forum_id"]] = ForumState(row, {}, None)
@@ -337,7 +341,7 @@ def notes_at(
     if forum_ids is None:
         chunks: Iterable[Sequence[str] | None] = [None]
     else:
-        chunks = [forum_ids[i : i + 500] for i in range(0, len(forum_ids), 500)]
+        chunks = list(_chunks(forum_ids))
     for chunk in chunks:
         where = "" if chunk is None else f"AND forum_id IN ({','.join('?' * len(chunk))})"
         rows = db.execute(
