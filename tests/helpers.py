@@ -8,6 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
+from paperharvest.store.versions import stored_raw_notes
+
 DATA_TABLES = (
     "venues",
     "papers",
@@ -24,6 +28,15 @@ DATA_TABLES = (
     "homepages",
     "homepage_readings",
 )
+
+
+def stored_notes(db_path: Path, venue: str) -> dict[str, dict[str, Any]]:
+    """note id -> each raw note of the venue as the store gives it back (put together from its versions)."""
+    db = sqlite_utils.Database(db_path)
+    try:
+        return {n.note_id: n.note for n in stored_raw_notes(db, venue)}
+    finally:
+        db.close()
 
 
 def table_dump(db_path: Path, tables: tuple[str, ...] = DATA_TABLES) -> dict[str, list[tuple[Any, ...]]]:

@@ -22,7 +22,7 @@ from paperharvest.normalize.notes_v2 import normalize_note_v2
 from paperharvest.venues import VenueConfig, load_venue_file
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
-from tests.helpers import rows, scalar
+from tests.helpers import rows, scalar, stored_notes
 
 EXAMPLES = "openreview_raw_examples"
 V1_REPLIES = "iclr2020_ryxyCeHtPB_guest_v1_replies.json"
@@ -258,7 +258,7 @@ def test_a_config_without_the_key_keeps_direct_replies(tmp_path: Path, shared_da
     assert _harvest(note, db, fake_env, _configs_with_forum(tmp_path, "")) == {("directReplies", "1000")}
     assert scalar(db, "SELECT count(*) FROM comments") == 0
     # What the fake answered is what the real API answered for the same forum with directReplies.
-    raw = json.loads(scalar(db, "SELECT json FROM raw_notes WHERE note_id = ?", note["id"]))
+    raw = stored_notes(db, "iclr2020")[note["id"]]
     direct = _load(shared_data, V1_DIRECT)["details"]["directReplies"]
     assert sorted(r["id"] for r in raw["details"]["directReplies"]) == sorted(r["id"] for r in direct)
     # And it stores the same reviews and decision as the whole forum does.

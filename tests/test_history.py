@@ -12,10 +12,11 @@ import pytest
 import sqlite_utils
 
 from paperharvest.cli import main
-from paperharvest.store.prepare import assemble, raw_json
+from paperharvest.store.prepare import assemble, raw_json, sha256
+from paperharvest.store.schema import ensure_db_shape
 from paperharvest.store.versions import venue_data_version
 from tests.fakes.changing_venue import ChangingVenue
-from tests.helpers import rows, scalar, table_dump
+from tests.helpers import rows, scalar, stored_notes, table_dump
 from tests.test_incremental import harvest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,7 +147,9 @@ def test_review_history_and_rating_trajectories(two_runs: Path, changing: Changi
     assert trajectory == [(mean_first, mean_now, mean_now, len(ratings))]
 
 
-def test_versions_put_every_stored_raw_note_back_together_byte_for_byte(two_runs: Path) -> None:
+def test_versions_put_every_stored_raw_note_back_together_byte_for_byte(
+    two_runs: Path, changing: ChangingVenue
+) -> None:
     conn = sqlite3.connect(two_runs)
     try:
         parts: dict[str, list[tuple[str, str, str]]] = {}
@@ -154,15 +157,25 @@ def test_versions_put_every_stored_raw_note_back_together_byte_for_byte(two_runs
             "SELECT parent_id, note_id, kind, json FROM note_versions WHERE until_run_id IS NULL"
         ):
             parts.setdefault(parent, []).append((note, kind, text))
-        stored = dict(conn.execute("SELECT note_id, json FROM raw_notes").fetchall())
+        hashes = dict(conn.execute("SELECT note_id, sha256 FROM raw_notes").fetchall())
+        # Each note's text is kept once, in its versions.
+        assert conn.execute("SELECT count(*) FROM raw_notes WHERE json IS NOT NULL").fetchone()[0] == 0
     finally:
         conn.close()
-    assert parts.keys() == stored.keys()
+    assert parts.keys() == hashes.keys()
+    served = {n["id"]: n for notes in changing.later().values() for n in notes}
     for parent, found in parts.items():
         top = next(t for n, k, t in found if n == parent and k == "submission")
         layout = next((t for _, k, t in found if k == "details"), None)
         replies = {n: t for n, k, t in found if k not in ("submission", "details")}
-        assert raw_json(assemble(top, layout, replies)) == stored[parent]
+        # The hash of the note as it came off the wire, taken before it was split.
+        assert sha256(raw_json(assemble(top, layout, replies))) == hashes[parent]
+    # And what the store gives back is what the fake served (which adds `details` as the API does).
+    for note_id, note in stored_notes(two_runs, "iclr2020").items():
+        assert note["content"] == served[note_id]["content"]
+        kept = {r["id"]: r for r in note["details"]["replies"]}  # the config asks for the whole forum
+        direct = served[note_id]["details"]["directReplies"]
+        assert [kept.get(r["id"]) for r in direct] == direct
 
 
 def file_bytes(db: Path) -> int:
@@ -259,14 +272,24 @@ def test_rebuild_derives_the_same_history_from_the_versions(two_runs: Path) -> N
     assert history_dump(two_runs) == expected
 
 
-def test_a_database_from_before_versions_gets_them(two_runs: Path, tmp_path: Path) -> None:
-    """Versions of a database harvested before they were kept are made from its raw notes."""
-    current = scalar(two_runs, "SELECT data_version FROM runs WHERE run_id = 2")
-    conn = sqlite3.connect(two_runs)
+def as_before_versions(db: Path) -> None:
+    """The database as a paperharvest from before versions were kept left it: no history, each raw note's
+    text in its row."""
+    texts = {note_id: raw_json(note) for note_id, note in stored_notes(db, "iclr2020").items()}
+    conn = sqlite3.connect(db)
     with conn:
         for table in HISTORY_TABLES:
             conn.execute(f"DELETE FROM {table}")
+        conn.executemany("UPDATE raw_notes SET json = ? WHERE note_id = ?", [(t, i) for i, t in texts.items()])
     conn.close()
+
+
+def test_a_database_from_before_versions_gets_them(two_runs: Path, tmp_path: Path) -> None:
+    """Versions of a database harvested before they were kept are made from its raw notes."""
+    current = scalar(two_runs, "SELECT data_version FROM runs WHERE run_id = 2")
+    notes = stored_notes(two_runs, "iclr2020")
+    as_before_versions(two_runs)
+    assert stored_notes(two_runs, "iclr2020") == notes  # read from the rows' own texts
     assert main(["rebuild", "--db", str(two_runs)]) == 0
     assert rows(two_runs, "SELECT DISTINCT first_run_id FROM note_versions") == [(2,)]  # seen by run 2
     assert rows(two_runs, "SELECT count(*), min(change) FROM changes") == [(36, "added")]
@@ -275,6 +298,54 @@ def test_a_database_from_before_versions_gets_them(two_runs: Path, tmp_path: Pat
     db = sqlite_utils.Database(two_runs)
     assert venue_data_version(db, "iclr2020") == current
     db.close()
+    # Versioned now, the texts are kept there only, and give the same notes back.
+    assert scalar(two_runs, "SELECT count(*) FROM raw_notes WHERE json IS NOT NULL") == 0
+    assert stored_notes(two_runs, "iclr2020") == notes
+
+
+def test_a_version_10_database_keeps_each_text_once_and_every_note(two_runs: Path) -> None:
+    """Schema 11 keeps a note's text in its versions only: the migration drops the copy in raw_notes where the
+    versions give it back exactly, and keeps it where they do not (a note with no versions, one whose versions
+    were altered)."""
+    notes = stored_notes(two_runs, "iclr2020")
+    texts = {note_id: raw_json(note) for note_id, note in notes.items()}
+    unversioned, altered = sorted(texts)[:2]
+    conn = sqlite3.connect(two_runs)
+    with conn:
+        # As paperharvest 10 left it: raw_notes.json NOT NULL and filled, and no submission_notes view.
+        conn.execute("DROP VIEW submission_notes")
+        conn.execute("ALTER TABLE raw_notes RENAME TO raw_notes_new")
+        conn.execute(
+            "CREATE TABLE raw_notes (note_id TEXT PRIMARY KEY, venue TEXT NOT NULL REFERENCES venues(key),"
+            " invitation TEXT NOT NULL, api_version INTEGER, tmdate INTEGER, sha256 TEXT NOT NULL,"
+            " fetched_at TEXT NOT NULL, json TEXT NOT NULL, inputs_sha256 TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO raw_notes SELECT note_id, venue, invitation, api_version, tmdate, sha256, fetched_at, '',"
+            " inputs_sha256 FROM raw_notes_new ORDER BY rowid"
+        )
+        conn.execute("DROP TABLE raw_notes_new")
+        conn.executemany("UPDATE raw_notes SET json = ? WHERE note_id = ?", [(t, i) for i, t in texts.items()])
+        conn.execute("DELETE FROM note_versions WHERE parent_id = ?", [unversioned])
+        conn.execute(
+            "UPDATE note_versions SET json = json_set(json, '$.number', -1)"
+            " WHERE note_id = ? AND kind = 'submission' AND until_run_id IS NULL",
+            [altered],
+        )
+        conn.execute("PRAGMA user_version = 10")
+    order = rows(two_runs, "SELECT note_id FROM raw_notes ORDER BY rowid")
+    conn.close()
+    db = sqlite_utils.Database(two_runs)
+    ensure_db_shape(db)
+    db.close()
+    kept = rows(two_runs, "SELECT note_id FROM raw_notes WHERE json IS NOT NULL ORDER BY note_id")
+    assert kept == [(unversioned,), (altered,)]
+    assert rows(two_runs, "SELECT note_id FROM raw_notes ORDER BY rowid") == order
+    assert stored_notes(two_runs, "iclr2020") == notes
+    papers = dict(rows(two_runs, "SELECT forum_id, json FROM submission_notes"))
+    assert papers.keys() == notes.keys()
+    for forum_id, note in notes.items():
+        assert json.loads(papers[forum_id])["content"] == note["content"]
 
 
 def test_a_misspelt_changes_filter_is_a_usage_error(two_runs: Path, capsys: pytest.CaptureFixture[str]) -> None:

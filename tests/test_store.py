@@ -266,6 +266,13 @@ def test_a_new_database_has_16_kib_pages_and_an_old_one_keeps_its_own(tmp_path: 
     assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 3
 
 
+def test_a_connection_holds_a_pages_transaction_in_its_cache(tmp_path: Path) -> None:
+    """SQLite's default 2 MB cache evicts pages a notes-page transaction reads back (see make bench); the
+    connection asks for more, in kibibytes (a negative cache_size), and gets it however it was opened."""
+    for db in (fresh(tmp_path), open_db(tmp_path / "s.db", create=False)):
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -32 * 1024
+
+
 def sample_page() -> tuple[list[dict[str, Any]], list[NormalizedNote | RejectedNote], datetime]:
     notes = load_sample_venue()[BLIND][:3]
     return notes, normalized_or_rejected(notes), WHEN

@@ -21,6 +21,7 @@ from paperharvest.store.prepare import ForumState, note_rows, split_note, state_
 from paperharvest.store.versions import (
     StoredNote,
     clear_history,
+    drop_versioned_raw_texts,
     forum_changes,
     history_counts,
     notes_at,
@@ -123,6 +124,7 @@ def version_stored_notes(db: sqlite_utils.Database, venue: VenueConfig, before_r
         for note_id, listing, text, fetched_at in unversioned:
             versions = split_note(json.loads(text), venue, listing, submission=listing in listings)
             write_versions(db, venue.key, [note_id], versions, run_id=seen_by, fetched_at=fetched_at)
+        drop_versioned_raw_texts(db, [note_id for note_id, *_ in unversioned])
     return len(unversioned)
 
 

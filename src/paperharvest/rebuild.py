@@ -4,7 +4,6 @@ a venue, only what belongs to that venue's papers and people is rebuilt."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -32,7 +31,8 @@ from paperharvest.store.queries import (
     stored_profiles,
     stored_repositories,
 )
-from paperharvest.store.save import iter_raw_notes, replace_records, save_rejected_notes
+from paperharvest.store.save import replace_records, save_rejected_notes
+from paperharvest.store.versions import stored_raw_notes
 from paperharvest.venues import VenueConfig
 
 log = logging.getLogger(__name__)
@@ -73,42 +73,35 @@ def rebuild(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key
 
 def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], venue_key: str | None) -> int:
     """Papers, authors, reviews and decisions from the raw notes, a batch per transaction."""
-    chosen = {k: v for k, v in venues.items() if venue_key in (None, k)}
-    venue_wide = {
-        key: group_by_forum(json.loads(r["json"]) for r in iter_raw_notes(db, key, v.replies.decision))
-        for key, v in chosen.items()
-        if v.replies.decision_scope == "venue"
-    }
-    listings = {key: {listing.invitation for listing in v.listings} for key, v in chosen.items()}
     done = rejected = 0
     batch: list[tuple[NoteRows, str]] = []
-    for row in iter_raw_notes(db, venue_key):
-        venue = chosen.get(row["venue"])
-        if venue is None:
-            raise UpstreamDataError(f"raw note {row['note_id']} belongs to venue {row['venue']!r}, which has no config")
-        if row["invitation"] not in listings[venue.key]:
-            continue  # a venue-wide decision, read above
-        raw = json.loads(row["json"])
-        records = normalize_or_reject(raw, venue, venue_wide.get(venue.key))
-        if isinstance(records, RejectedNote):
-            # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
-            with db.atomic():
-                save_rejected_notes(
-                    db,
-                    venue,
-                    row["invitation"],
-                    [quarantined(raw, records)],
-                    run_id=None,
-                    rejected_at=row["fetched_at"],
-                )
-            rejected += 1
+    for key in note_venues(db):
+        if venue_key not in (None, key):
             continue
-        batch.append((note_rows(records), row["fetched_at"]))
-        done += 1
-        if len(batch) >= REBUILD_BATCH:
-            with db.atomic():
-                replace_records(db, batch)
-            batch = []
+        venue = venues.get(key)
+        if venue is None:
+            raise UpstreamDataError(f"the database holds raw notes of venue {key!r}, which has no config")
+        wide = None
+        if venue.replies.decision_scope == "venue":
+            wide = group_by_forum(r.note for r in stored_raw_notes(db, key, venue.replies.decision))
+        listings = {listing.invitation for listing in venue.listings}
+        for row in stored_raw_notes(db, key):
+            if row.invitation not in listings:
+                continue  # a venue-wide decision, read above
+            records = normalize_or_reject(row.note, venue, wide)
+            if isinstance(records, RejectedNote):
+                # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.
+                rows = [quarantined(row.note, records)]
+                with db.atomic():
+                    save_rejected_notes(db, venue, row.invitation, rows, run_id=None, rejected_at=row.fetched_at)
+                rejected += 1
+                continue
+            batch.append((note_rows(records), row.fetched_at))
+            done += 1
+            if len(batch) >= REBUILD_BATCH:
+                with db.atomic():
+                    replace_records(db, batch)
+                batch = []
     with db.atomic():
         replace_records(db, batch)
     if rejected:

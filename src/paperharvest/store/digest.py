@@ -85,7 +85,8 @@ def find_venue_row(db: sqlite_utils.Database, name: str) -> Venue:
 # The one definition of a paper's rating change during the review period (view paper_rating_history).
 # papers keeps no primary area: a v2 paper's is read from its stored note, as the API sent it.
 PRIMARY_AREA = (
-    "json_extract((SELECT n.json FROM raw_notes n WHERE n.note_id = p.forum_id), '$.content.primary_area.value')"
+    "json_extract((SELECT n.json FROM submission_notes n WHERE n.forum_id = p.forum_id), "
+    "'$.content.primary_area.value')"
 )
 RATING_CHANGE = "(SELECT r.rating_change FROM paper_rating_history r WHERE r.forum_id = p.forum_id)"
 

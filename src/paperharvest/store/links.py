@@ -40,14 +40,14 @@ ARXIV_LINK_COLUMNS = (
 
 def papers_to_link(db: sqlite_utils.Database, venue_key: str, retry_before: datetime) -> list[dict[str, Any]]:
     """The venue's papers never linked to arXiv, or unmatched and last tried before `retry_before`:
-    forum id, title, abstract, raw note JSON and authors in order."""
+    forum id, title, abstract, submission note (submission_notes.json) and authors in order."""
     rows = db.execute(
         """SELECT p.forum_id, p.title, n.json,
              (SELECT json_group_array(name) FROM
                 (SELECT coalesce(pa.name, '') AS name FROM paper_authors pa
                  WHERE pa.forum_id = p.forum_id ORDER BY pa.position)) AS authors
            FROM papers p
-           JOIN raw_notes n ON n.note_id = p.forum_id
+           JOIN submission_notes n ON n.forum_id = p.forum_id
            LEFT JOIN arxiv_links x ON x.forum_id = p.forum_id
            WHERE p.venue = ? AND (x.forum_id IS NULL OR (x.status = 'unmatched' AND x.checked_at < ?))
            ORDER BY p.forum_id""",
@@ -106,11 +106,11 @@ def save_arxiv_links(
 
 
 def linked_papers(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, str | None, str]]:
-    """(forum id, arXiv id, arXiv comment, raw note JSON) of the venue's papers: arXiv id and comment are None
+    """(forum id, arXiv id, arXiv comment, submission note JSON) of the venue's papers: arXiv id and comment are None
     for papers not linked to arXiv."""
     rows = db.execute(
         """SELECT p.forum_id, x.arxiv_id, x.comment, n.json FROM papers p
-           JOIN raw_notes n ON n.note_id = p.forum_id
+           JOIN submission_notes n ON n.forum_id = p.forum_id
            LEFT JOIN arxiv_links x ON x.forum_id = p.forum_id AND x.status = 'matched'
            WHERE p.venue = ? ORDER BY p.forum_id""",
         [venue_key],

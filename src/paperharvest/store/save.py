@@ -331,7 +331,7 @@ def save_raw_notes(
     *,
     run_id: int | None = None,
 ) -> None:
-    """Keep notes that are not papers (2018's venue-wide decisions) raw, for `rebuild` to read again."""
+    """Keep notes that are not papers (2018's venue-wide decisions), as versions, for `rebuild` to read again."""
     rows = []
     versions: list[NoteVersion] = []
     stamp = fetched_at.isoformat()
@@ -339,20 +339,9 @@ def save_raw_notes(
         split, text = split_note_text(note, venue, invitation, submission=False)
         versions += split
         digest = sha256(text)
-        rows.append(raw_row(note, venue, invitation, text, digest, digest, stamp))
+        rows.append(raw_row(note, venue, invitation, digest, digest, stamp))
     with db.atomic():
         # Only the notes listed now are compared: a note missing from one page is not known to be gone.
         parents = [str(note["id"]) for note in raw_notes]
         write_versions(db, venue.key, parents, versions, run_id=run_id, fetched_at=stamp)
         write_rows(db, "raw_notes", RAW_COLUMNS, rows, pk="note_id")
-
-
-def iter_raw_notes(
-    db: sqlite_utils.Database, venue_key: str | None = None, invitation: str | None = None
-) -> Iterable[dict[str, Any]]:
-    conditions = [(c, v) for c, v in (("venue = ?", venue_key), ("invitation = ?", invitation)) if v]
-    where = ("WHERE " + " AND ".join(c for c, _ in conditions)) if conditions else ""
-    params = [v for _, v in conditions]
-    yield from db.query(
-        f"SELECT note_id, venue, invitation, fetched_at, json FROM raw_notes {where} ORDER BY rowid", params
-    )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from paperharvest.errors import DatabaseError
+from paperharvest.store.versions import drop_versioned_raw_texts
 
 PAPER_SUMMARY_SQL = """
 SELECT
@@ -716,6 +717,44 @@ def _v10_venues_published(db: sqlite_utils.Database) -> None:
     db.table("paper_certifications").create_index(["certification"])
 
 
+SUBMISSION_NOTES_SQL = """
+SELECT
+  p.forum_id,
+  p.venue,
+  coalesce(v.json, r.json) AS json
+FROM papers p
+JOIN raw_notes r ON r.note_id = p.forum_id
+LEFT JOIN note_versions v
+  ON v.venue = r.venue AND v.parent_id = r.note_id AND v.note_id = r.note_id AND v.kind = 'submission'
+  AND v.until_run_id IS NULL
+"""
+
+
+def _v11_note_text_once(db: sqlite_utils.Database) -> None:
+    """Each note's text is kept once, in its versions: `raw_notes.json` may be NULL, and is wherever the
+    current versions give the text back exactly; `submission_notes` reads each paper's note either way."""
+    db.execute("""
+        CREATE TABLE raw_notes_v11 (
+          note_id TEXT PRIMARY KEY,
+          venue TEXT NOT NULL REFERENCES venues(key),
+          invitation TEXT NOT NULL,
+          api_version INTEGER,
+          tmdate INTEGER,
+          sha256 TEXT NOT NULL,
+          fetched_at TEXT NOT NULL,
+          json TEXT,
+          inputs_sha256 TEXT
+        )""")
+    columns = "note_id, venue, invitation, api_version, tmdate, sha256, fetched_at, json, inputs_sha256"
+    # In stored order: rebuild reads the notes in it.
+    db.execute(f"INSERT INTO raw_notes_v11 ({columns}) SELECT {columns} FROM raw_notes ORDER BY rowid")
+    db.execute("DROP TABLE raw_notes")
+    db.execute("ALTER TABLE raw_notes_v11 RENAME TO raw_notes")
+    db.table("raw_notes").create_index(["venue"])
+    drop_versioned_raw_texts(db)
+    db.create_view("submission_notes", SUBMISSION_NOTES_SQL)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_people,
@@ -727,6 +766,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8_comments,
     _v9_venues,
     _v10_venues_published,
+    _v11_note_text_once,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 PAGE_SIZE = 16384

@@ -12,14 +12,15 @@ derived in the page's transaction from the stored records (before they are repla
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
-from paperharvest.errors import ConfigError
+from paperharvest.errors import ConfigError, DatabaseError
 from paperharvest.store.prepare import (
     PAPER_COLUMNS,
     REVIEW_COLUMNS,
@@ -28,6 +29,7 @@ from paperharvest.store.prepare import (
     NoteRows,
     NoteVersion,
     assemble,
+    raw_json,
     state_of,
 )
 from paperharvest.store.writes import write_rows
@@ -360,20 +362,58 @@ def notes_at(
             yield _stored(group)
 
 
+def _put_together(parent: str, parts: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The row of the note itself among a parent's parts, (note_id, kind, ..., json) each, and the raw note
+    they were split from."""
+    top = next(p for p in parts if p[0] == parent and p[1] != "details")
+    layout = next((p[-1] for p in parts if p[1] == "details"), None)
+    replies = {p[0]: p[-1] for p in parts if p is not top and p[1] != "details"}
+    return top, assemble(top[-1], layout, replies)
+
+
 def _stored(rows: list[tuple[Any, ...]]) -> StoredNote:
     parent = rows[0][0]
-    top = next(r for r in rows if r[1] == parent and r[2] != "details")
-    layout = next((r[4] for r in rows if r[2] == "details"), None)
-    replies = {r[1]: r[4] for r in rows if r is not top and r[2] != "details"}
+    top, note = _put_together(parent, [(r[1], r[2], r[3], r[4]) for r in rows])
     return StoredNote(
         parent_id=parent,
-        kind=top[2],
-        listing=top[3],
-        note=assemble(top[4], layout, replies),
+        kind=top[1],
+        listing=top[2],
+        note=note,
         fetched_at=max(r[5] for r in rows),
         versions={(r[0], r[1], r[2]): r[6] for r in rows},
         first_runs={(r[0], r[1], r[2]): r[7] for r in rows},
     )
+
+
+class RawNote(NamedTuple):
+    """A stored raw note as the API sent it, with the listing it came from and when it was fetched."""
+
+    note_id: str
+    invitation: str
+    fetched_at: str
+    note: dict[str, Any]
+
+
+def stored_raw_notes(db: sqlite_utils.Database, venue_key: str, invitation: str | None = None) -> Iterator[RawNote]:
+    """The venue's raw notes (or one listing's), in the order stored, each put back together from its current
+    versions; a note stored before versions were kept is read from the text its row still holds."""
+    where, params = ("AND invitation = ?", [invitation]) if invitation else ("", [])
+    cursor = db.execute(
+        f"SELECT note_id, invitation, fetched_at, json FROM raw_notes WHERE venue = ? {where} ORDER BY rowid",
+        [venue_key, *params],
+    )
+    while batch := cursor.fetchmany(500):
+        parts = _current_parts(db, venue_key, [row[0] for row in batch if row[3] is None])
+        for note_id, listing, fetched_at, text in batch:
+            if text is not None:
+                yield RawNote(note_id, listing, fetched_at, json.loads(text))
+            elif note_id in parts:
+                yield RawNote(note_id, listing, fetched_at, _put_together(note_id, parts[note_id])[1])
+            else:
+                raise DatabaseError(
+                    f"raw note {note_id} has neither its text nor current versions: the database was changed "
+                    "outside paperharvest; delete the venue's raw_notes rows and fetch it again"
+                )
 
 
 def run_events(
@@ -436,6 +476,41 @@ def unversioned_notes(db: sqlite_utils.Database, venue_key: str) -> list[tuple[s
         [venue_key],
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def _current_parts(
+    db: sqlite_utils.Database, venue_key: str, parents: Sequence[str]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """parent -> (note id, kind, json) of each of its current versions."""
+    parts: dict[str, list[tuple[str, str, str]]] = {}
+    for chunk in _chunks(parents):
+        for parent, note_id, kind, text in db.execute(
+            f"""SELECT parent_id, note_id, kind, json FROM {CURRENT}
+                WHERE venue = ? AND parent_id IN ({",".join("?" * len(chunk))}) AND until_run_id IS NULL""",
+            [venue_key, *chunk],
+        ):
+            parts.setdefault(parent, []).append((note_id, kind, text))
+    return parts
+
+
+def drop_versioned_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str] | None = None) -> int:
+    """Raw notes (these, or all) whose current versions put their text back together exactly keep it there
+    only: their `raw_notes.json` becomes NULL. A text its versions do not give back is kept. Returns how many."""
+    where = "" if note_ids is None else "AND note_id IN (SELECT value FROM json_each(?))"
+    cursor = db.execute(
+        f"SELECT note_id, venue, json FROM raw_notes WHERE json IS NOT NULL {where} ORDER BY venue, rowid",
+        [] if note_ids is None else [json.dumps(list(note_ids))],
+    )
+    dropped: list[str] = []
+    while batch := cursor.fetchmany(500):
+        for venue_key in {row[1] for row in batch}:
+            texts = {row[0]: row[2] for row in batch if row[1] == venue_key}
+            for parent, parts in _current_parts(db, venue_key, list(texts)).items():
+                if raw_json(_put_together(parent, parts)[1]) == texts[parent]:
+                    dropped.append(parent)
+    for chunk in _chunks(dropped):
+        db.execute(f"UPDATE raw_notes SET json = NULL WHERE note_id IN ({','.join('?' * len(chunk))})", chunk)
+    return len(dropped)
 
 
 # ---- data versions ------------------------------------------------------------------------------------------
