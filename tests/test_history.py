@@ -52,6 +52,11 @@ def one(found: list[dict[str, Any]]) -> dict[str, Any]:
     return found[0]
 
 
+def test_two_harvests_leave_no_dangling_key(two_runs: Path) -> None:
+    """The notes stage writes its pages with foreign keys off (store/writes.py): its writes keep them."""
+    assert rows(two_runs, "PRAGMA foreign_key_check") == []
+
+
 def test_the_first_harvest_is_one_added_row_per_paper(two_runs: Path) -> None:
     first = changes(two_runs, "run_id = 1")
     assert {(c["kind"], c["change"]) for c in first} == {("paper", "added")}

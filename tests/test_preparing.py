@@ -5,9 +5,12 @@ and a harvest through it stores exactly what one without it stores."""
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
 import signal
+import struct
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,20 @@ def test_the_helper_prepares_every_part_exactly_as_the_store_thread_does(helper:
     from_helper = list(helper.answers(start, len(parts)))
     assert from_helper == [prepare_part(VENUE, BLIND, part, STAMP, None) for part in parts]
     assert sum(len(p.notes) for p in from_helper) == len(notes)
+
+
+def test_the_helper_runs_parts_ahead_of_a_busy_writer(helper: Helper) -> None:
+    """While the writer is busy, prepared parts wait in the pipe: more than Linux's default 64 KiB of them,
+    so the helper is not held at one part ahead."""
+    notes = SAMPLE[BLIND]
+    parts = [notes[start : start + 6] for start in range(0, len(notes), 6)]
+    start = helper.send(BLIND, parts, STAMP)
+
+    def waiting() -> int:
+        return struct.unpack("i", fcntl.ioctl(helper._proc.stdout, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+    assert wait_until(lambda: waiting() > 64 * 1024)
+    assert list(helper.answers(start, len(parts))) == [prepare_part(VENUE, BLIND, p, STAMP, None) for p in parts]
 
 
 def test_a_config_gap_in_the_helper_reaches_the_writer_whole_and_the_next_page_gets_its_own(helper: Helper) -> None:

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ from paperharvest.errors import DatabaseError, DatabaseLocked, RejectedNote
 from paperharvest.models import NormalizedNote
 from paperharvest.normalize.notes import group_by_forum, normalize_note
 from paperharvest.store.db import BackgroundCheckpoints, open_db, run_lock
-from paperharvest.store.prepare import raw_json
+from paperharvest.store.prepare import PreparedPage, prepare_page, raw_json
 from paperharvest.store.save import (
     PageResult,
     finish_run,
     mark_interrupted_runs,
     save_page,
+    save_prepared,
     save_venue,
     start_run,
 )
@@ -92,6 +94,35 @@ def test_page_is_idempotent_and_deleting_a_paper_cascades(tmp_path: Path) -> Non
     assert reviews > 0
     db.execute("DELETE FROM papers WHERE forum_id = ?", [forum])
     assert db.execute("SELECT count(*) FROM reviews WHERE forum_id = ?", [forum]).fetchone()[0] == 0
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO reviews (review_id, forum_id, reviewer) VALUES ('x', 'no-such-paper', 'r')")
+
+
+def test_a_page_failing_between_its_parts_leaves_nothing_and_foreign_keys_on(tmp_path: Path) -> None:
+    """Pages are written with foreign keys off (they are kept by the writes themselves): whatever ends the
+    page, they are on again after, and what the pages wrote holds no dangling key."""
+    db = fresh(tmp_path)
+    notes = load_sample_venue()[BLIND]
+    part = prepare_page(VENUE, BLIND, notes[:5], [normalize_note(n, VENUE) for n in notes[:5]], WHEN.isoformat())
+
+    def parts() -> Iterator[PreparedPage]:
+        yield part
+        raise KeyboardInterrupt  # Ctrl-C while the next part is prepared
+
+    with pytest.raises(KeyboardInterrupt):
+        save_prepared(db, VENUE, BLIND, parts(), WHEN)
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 0
+    save_prepared(db, VENUE, BLIND, [part], WHEN)
+    assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 5
+    # Outside a run a replaced version is deleted, and the rows derived from it with it.
+    edited = copy.deepcopy(notes[:5])
+    edited[0]["content"]["title"] = "A title revised"
+    save_page(db, VENUE, BLIND, edited, [normalize_note(n, VENUE) for n in edited], WHEN)
+    assert db.execute("SELECT title FROM paper_versions WHERE forum_id = ?", [edited[0]["id"]]).fetchall() == [
+        ("A title revised",)
+    ]
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO reviews (review_id, forum_id, reviewer) VALUES ('x', 'no-such-paper', 'r')")
 
@@ -270,7 +301,7 @@ def test_a_connection_holds_a_pages_transaction_in_its_cache(tmp_path: Path) -> 
     """SQLite's default 2 MB cache evicts pages a notes-page transaction reads back (see make bench); the
     connection asks for more, in kibibytes (a negative cache_size), and gets it however it was opened."""
     for db in (fresh(tmp_path), open_db(tmp_path / "s.db", create=False)):
-        assert db.execute("PRAGMA cache_size").fetchone()[0] == -32 * 1024
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -8 * 1024
 
 
 def sample_page() -> tuple[list[dict[str, Any]], list[NormalizedNote | RejectedNote], datetime]:

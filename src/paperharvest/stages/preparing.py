@@ -17,6 +17,7 @@ being written. It is fed the notes themselves; it reads no network and no databa
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import pickle
@@ -30,7 +31,7 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from paperharvest.errors import HarvestError
 from paperharvest.normalize.any_version import normalize_or_reject
@@ -59,6 +60,20 @@ def parts_of(notes: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, A
 # ---- the helper process -------------------------------------------------------------------------------------
 
 
+ANSWER_PIPE_BYTES = 1 << 20
+
+
+def _widen(pipe: IO[bytes] | None) -> None:
+    """Let the helper run a few parts ahead of the writer. In a 64 KiB pipe (Linux's default) a prepared part
+    (about 200 KB) waited for the writer to finish the part before, so the two went in lock-step and each
+    part cost the slower side's time: 1 MiB (the most Linux allows without privileges) made the notes stage's
+    store 9% faster (measured with `make bench`). Where the system refuses, they keep the lock-step."""
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if pipe is not None and setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), setting, ANSWER_PIPE_BYTES)
+
+
 class Helper:
     """A helper process (`python -m paperharvest.stages.preparing`) that prepares parts of pages.
 
@@ -77,6 +92,7 @@ class Helper:
             stdout=subprocess.PIPE,
             start_new_session=True,
         )
+        _widen(self._proc.stdout)
         self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._ready = False
         self._feed_failure: Exception | None = None

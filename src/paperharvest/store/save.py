@@ -38,7 +38,7 @@ from paperharvest.store.versions import (
     write_derived,
     write_versions,
 )
-from paperharvest.store.writes import write_rows
+from paperharvest.store.writes import unchecked_foreign_keys, write_rows
 from paperharvest.venues import VenueConfig
 
 CHILD_TABLES = ("paper_authors", "reviews", "decisions", "paper_certifications", "comments")
@@ -284,7 +284,7 @@ def save_prepared(
     """
     result = PageResult()
     stamp = fetched_at.isoformat()
-    with db.atomic():
+    with unchecked_foreign_keys(db), db.atomic():
         for part in parts:
             ids = [note.note_id for note in part.notes]
             known = stored_input_hashes(db, ids)

@@ -141,7 +141,9 @@ def write_versions(
     if stale:
         marks = ",".join("?" * len(stale))
         if run_id is None:
-            db.execute(f"DELETE FROM note_versions WHERE version_id IN ({marks})", stale)
+            # By name, not by cascade: pages are written with foreign keys off (unchecked_foreign_keys).
+            for table in ("paper_versions", "review_versions", "note_versions"):
+                db.execute(f"DELETE FROM {table} WHERE version_id IN ({marks})", stale)
         else:
             db.execute(f"UPDATE note_versions SET until_run_id = ? WHERE version_id IN ({marks})", [run_id, *stale])
     if not fresh:
