@@ -228,12 +228,16 @@ def normalize_and_store(venue: Venue, workdir: Path) -> None:
             while spare_core() and not preparers.helper_ready():
                 time.sleep(0.01)
             started = time.perf_counter()
+            pages = [(inv, notes[at : at + PAGE]) for inv, notes in venue.items() for at in range(0, len(notes), PAGE)]
             with BackgroundCheckpoints(db) as checkpoints:
-                for invitation, notes in venue.items():
-                    for start in range(0, len(notes), PAGE):
-                        page = preparers.send(invitation, notes[start : start + PAGE], stamp)
-                        save_prepared(db, config, invitation, preparers.parts(page), fetched_at, run_id=run_id)
-                        checkpoints.request()
+                # As the stage does: the next page is sent while this one is written, never more in flight.
+                sent = preparers.send(pages[0][0], pages[0][1], stamp)
+                for number, (invitation, _) in enumerate(pages):
+                    writing = sent
+                    if number + 1 < len(pages):
+                        sent = preparers.send(pages[number + 1][0], pages[number + 1][1], stamp)
+                    save_prepared(db, config, invitation, preparers.parts(writing), fetched_at, run_id=run_id)
+                    checkpoints.request()
             timings.append(time.perf_counter() - started)
     versions = db.execute("SELECT count(*) FROM note_versions").fetchone()[0]
     seconds = statistics.median(timings)

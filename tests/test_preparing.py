@@ -61,6 +61,7 @@ def test_the_helper_prepares_every_part_exactly_as_the_store_thread_does(helper:
     assert sum(len(p.notes) for p in from_helper) == len(notes)
 
 
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="pipes can be widened on Linux only")
 def test_the_helper_runs_parts_ahead_of_a_busy_writer(helper: Helper) -> None:
     """While the writer is busy, prepared parts wait in the pipe: more than Linux's default 64 KiB of them,
     so the helper is not held at one part ahead."""

@@ -15,7 +15,7 @@ from paperharvest.store.db import open_db
 from paperharvest.store.prepare import raw_json, split_note, split_note_text
 from paperharvest.store.save import save_page, save_venue, start_run
 from paperharvest.store.schema import ensure_db_shape
-from paperharvest.store.versions import notes_at, run_events, unversioned_notes
+from paperharvest.store.versions import notes_at, run_events, stored_raw_notes, unversioned_notes
 from paperharvest.venues import VenueConfig, find_venue
 from tests.fakes.synthetic_venue import build_synthetic_venue, with_edited_reviews
 
@@ -47,12 +47,31 @@ NOTES = {
 @pytest.mark.parametrize("name", list(NOTES))
 def test_the_whole_notes_text_is_raw_json_of_the_note_and_each_part_its_own(name: str, venue: VenueConfig) -> None:
     note = NOTES[name]
-    versions, text = split_note_text(note, venue, "listing", submission=True)
+    versions, text, exact = split_note_text(note, venue, "listing", submission=True)
     assert text == raw_json(note)
     assert json.loads(text) == note
+    assert exact
     for version in versions:
         assert version.text == raw_json(json.loads(version.text))
     assert versions == split_note(note, venue, "listing", submission=True)
+
+
+def test_a_reply_id_given_twice_with_two_contents_keeps_the_whole_text(tmp_path: Path, venue: VenueConfig) -> None:
+    """One version per reply id cannot give back a note that holds two different copies of one reply: such a
+    note keeps its text in its row, and the store gives back exactly what was fetched."""
+    paper = {"invitation": "ICLR.cc/2020/Conference/-/Blind_Submission", "forum": "t", "content": {"title": "T"}}
+    twice = {"id": "t", **paper, "details": {"directReplies": [_reply("r6"), _reply("r6", tmdate=6)]}}
+    same = {"id": "u", **paper, "forum": "u", "details": {"directReplies": [_reply("r7"), _reply("r7")]}}
+    assert not split_note_text(twice, venue, "listing", submission=True).exact
+    assert split_note_text(same, venue, "listing", submission=True).exact
+    db = open_db(tmp_path / "twice.db")
+    ensure_db_shape(db)
+    save_venue(db, venue)
+    notes = [twice, same]
+    save_page(db, venue, "listing", notes, [normalize_note(n, venue) for n in notes], datetime(2026, 1, 1, tzinfo=UTC))
+    kept = db.execute("SELECT note_id, json FROM raw_notes ORDER BY note_id").fetchall()
+    assert kept == [("t", raw_json(twice)), ("u", None)]
+    assert {n.note_id: n.note for n in stored_raw_notes(db, venue.key)} == {"t": twice, "u": same}
 
 
 def test_a_page_finds_its_stored_versions_through_an_index(tmp_path: Path, venue: VenueConfig) -> None:

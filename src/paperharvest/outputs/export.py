@@ -147,7 +147,7 @@ def _why_left_out(table: ExportTable) -> str:
     if table.where is None:
         return "its rows name no paper, person or venue"
     if table.name.startswith(RAW_PREFIX):
-        return "payloads as fetched: name it with --table"
+        return "payloads as fetched (a note's text is in note_versions): name it with --table"
     return "not asked for"
 
 

@@ -4,10 +4,10 @@ hashed), its records as the rows of their tables, and the notes that could not b
 Pure: no SQL and no sqlite-utils, so the notes stage can run it in a helper process (sqlite-utils alone
 would cost a helper 0.4 s and 80 MB to import) while the writer stores the page before.
 
-A stored raw note (a `raw_notes` row, which holds no text) is kept as the versions of its parts: the note
-itself without its `details`, the shape of its `details` (which replies, in which order, so the raw note can
-be put back together byte for byte), and each reply on its own. A version is content-addressed: the sha256
-of its own compact JSON.
+A stored raw note is kept as the versions of its parts: the note itself without its `details`, the shape of
+its `details` (which replies, in which order, so the raw note can be put back together byte for byte), and
+each reply on its own; its `raw_notes` row holds no text unless the versions cannot give it back. A version
+is content-addressed: the sha256 of its own compact JSON.
 """
 
 from __future__ import annotations
@@ -147,9 +147,16 @@ def _join(*parts: str) -> str:
     return "{" + ",".join(p for p in parts if p) + "}"
 
 
-def split_note_text(
-    note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool
-) -> tuple[list[NoteVersion], str]:
+class SplitNote(NamedTuple):
+    versions: list[NoteVersion]
+    # raw_json(note): the text of the whole note, as its hash is taken.
+    text: str
+    # Whether the versions give the text back. Not when a reply id comes twice with two contents (one
+    # version per id): the row then keeps the text itself.
+    exact: bool
+
+
+def split_note_text(note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool) -> SplitNote:
     """The versions a stored raw note is kept as, and raw_json(note), the stored text of the whole note.
 
     A submission's parts are the note without `details` (kind `submission`), the shape of `details` (kind
@@ -162,7 +169,7 @@ def split_note_text(
     kind = "submission" if submission else note_kind(note, venue)
     if "details" not in note:
         text = raw_json(note)
-        return [_version(note_id, forum, kind, note, listing, text)], text
+        return SplitNote([_version(note_id, forum, kind, note, listing, text)], text, True)
     items = list(note.items())
     at = list(note).index("details")
     before, after = _members(items[:at]), _members(items[at + 1 :])
@@ -170,7 +177,8 @@ def split_note_text(
     details = note["details"]
     shape: dict[str, Any] = {}
     texts: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
+    exact = True
     if isinstance(details, Mapping):
         for name, value in details.items():
             key = compact_json({name: 0})[1:-2]  # `"name":`, with json's own rules for a key that is not a str
@@ -178,8 +186,10 @@ def split_note_text(
                 shape[name] = {"ids": [r["id"] for r in value]}
                 reply_texts = [compact_json(reply) for reply in value]
                 for reply, reply_text in zip(value, reply_texts, strict=True):
-                    if reply["id"] not in seen:  # v2 may list a reply under both keys: one version
-                        seen.add(reply["id"])
+                    if reply["id"] in seen:  # v2 may list a reply under both keys: one version
+                        exact = exact and seen[reply["id"]] == reply_text
+                    else:
+                        seen[reply["id"]] = reply_text
                         inv = _invitations(reply)
                         reply_kind = note_kind(reply, venue)
                         out.append(_version(note_id, forum, reply_kind, reply, inv[0] if inv else None, reply_text))
@@ -197,13 +207,13 @@ def split_note_text(
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return out, raw_json(note)  # a lone surrogate somewhere (its part is escaped already)
-    return out, text
+        text = raw_json(note)  # a lone surrogate somewhere (its part is escaped already)
+    return SplitNote(out, text, exact)
 
 
 def split_note(note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool) -> list[NoteVersion]:
     """The versions a stored raw note is kept as (see split_note_text)."""
-    return split_note_text(note, venue, listing, submission=submission)[0]
+    return split_note_text(note, venue, listing, submission=submission).versions
 
 
 def assemble(top: str, layout: str | None, replies: Mapping[str, str]) -> dict[str, Any]:
@@ -357,11 +367,12 @@ def inputs_sha256(note_digest: str, related: Iterable[Mapping[str, Any]]) -> str
 
 
 def raw_row(
-    note: Mapping[str, Any], venue: VenueConfig, invitation: str, digest: str, inputs: str, at: str
+    note: Mapping[str, Any], venue: VenueConfig, invitation: str, split: SplitNote, inputs: str, at: str
 ) -> tuple[Any, ...]:
     """A note's `raw_notes` row, in RAW_COLUMNS order. Its text is kept once, in its versions: `json` is
-    NULL (written so, an update of a note stored before versions were kept drops its old copy). Writing it
-    twice was a quarter of the bytes a harvest wrote (measured with `make bench`)."""
+    NULL (written so, an update of a note stored before versions were kept drops its old copy), unless the
+    versions do not give the text back. Writing it twice was a quarter of the bytes a harvest wrote (measured
+    with `make bench`)."""
     tmdate = note.get("tmdate")
     return (
         str(note["id"]),
@@ -369,9 +380,9 @@ def raw_row(
         invitation,
         venue.api_version,
         tmdate if isinstance(tmdate, int) else None,
-        digest,
+        sha256(split.text),
         at,
-        None,
+        None if split.exact else split.text,
         inputs,
     )
 
@@ -404,9 +415,8 @@ def prepare_page(
             page.rejected.append(quarantined(note, records))
             continue
         note_id = str(note["id"])
-        versions, text = split_note_text(note, venue, invitation, submission=True)
-        digest = sha256(text)
-        inputs = inputs_sha256(digest, (related or {}).get(note_id, ()))
-        raw = raw_row(note, venue, invitation, digest, inputs, fetched_at)
-        page.notes.append(PreparedNote(note_id, raw, inputs, versions, note_rows(records)))
+        split = split_note_text(note, venue, invitation, submission=True)
+        inputs = inputs_sha256(sha256(split.text), (related or {}).get(note_id, ()))
+        raw = raw_row(note, venue, invitation, split, inputs, fetched_at)
+        page.notes.append(PreparedNote(note_id, raw, inputs, split.versions, note_rows(records)))
     return page

@@ -336,10 +336,9 @@ def save_raw_notes(
     versions: list[NoteVersion] = []
     stamp = fetched_at.isoformat()
     for note in raw_notes:
-        split, text = split_note_text(note, venue, invitation, submission=False)
-        versions += split
-        digest = sha256(text)
-        rows.append(raw_row(note, venue, invitation, digest, digest, stamp))
+        split = split_note_text(note, venue, invitation, submission=False)
+        versions += split.versions
+        rows.append(raw_row(note, venue, invitation, split, sha256(split.text), stamp))
     with db.atomic():
         # Only the notes listed now are compared: a note missing from one page is not known to be gone.
         parents = [str(note["id"]) for note in raw_notes]

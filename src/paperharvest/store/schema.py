@@ -7,13 +7,14 @@ documented in docs/schema.md.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
 
 from paperharvest.errors import DatabaseError
-from paperharvest.store.versions import drop_versioned_raw_texts
+from paperharvest.store.versions import reproducible_raw_texts
 
 PAPER_SUMMARY_SQL = """
 SELECT
@@ -721,7 +722,7 @@ SUBMISSION_NOTES_SQL = """
 SELECT
   p.forum_id,
   p.venue,
-  coalesce(v.json, r.json) AS json
+  coalesce(r.json, v.json) AS json
 FROM papers p
 JOIN raw_notes r ON r.note_id = p.forum_id
 LEFT JOIN note_versions v
@@ -732,7 +733,10 @@ LEFT JOIN note_versions v
 
 def _v11_note_text_once(db: sqlite_utils.Database) -> None:
     """Each note's text is kept once, in its versions: `raw_notes.json` may be NULL, and is wherever the
-    current versions give the text back exactly; `submission_notes` reads each paper's note either way."""
+    current versions give the text back exactly; `submission_notes` reads each paper's note either way.
+    The texts dropped are known before the table is copied, so each is written once, as NULL (the file
+    keeps its size until a VACUUM)."""
+    dropped = reproducible_raw_texts(db)
     db.execute("""
         CREATE TABLE raw_notes_v11 (
           note_id TEXT PRIMARY KEY,
@@ -747,11 +751,16 @@ def _v11_note_text_once(db: sqlite_utils.Database) -> None:
         )""")
     columns = "note_id, venue, invitation, api_version, tmdate, sha256, fetched_at, json, inputs_sha256"
     # In stored order: rebuild reads the notes in it.
-    db.execute(f"INSERT INTO raw_notes_v11 ({columns}) SELECT {columns} FROM raw_notes ORDER BY rowid")
+    kept = (
+        "note_id, venue, invitation, api_version, tmdate, sha256, fetched_at,"
+        " CASE WHEN note_id IN (SELECT value FROM json_each(?)) THEN NULL ELSE json END, inputs_sha256"
+    )
+    db.execute(
+        f"INSERT INTO raw_notes_v11 ({columns}) SELECT {kept} FROM raw_notes ORDER BY rowid", [json.dumps(dropped)]
+    )
     db.execute("DROP TABLE raw_notes")
     db.execute("ALTER TABLE raw_notes_v11 RENAME TO raw_notes")
     db.table("raw_notes").create_index(["venue"])
-    drop_versioned_raw_texts(db)
     db.create_view("submission_notes", SUBMISSION_NOTES_SQL)
 
 

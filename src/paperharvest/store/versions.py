@@ -77,6 +77,8 @@ Change = tuple[Any, ...]
 # ICLR 2026's size (a re-run spent minutes per page; measured with benchmarks/bench_history.py). The
 # queries by parent or by forum name the index that finds them directly.
 CURRENT = "note_versions INDEXED BY idx_note_versions_current"
+# Raw notes put back together at a time: a hundred whole forums are a few MB.
+_READ_BATCH = 100
 BY_FORUM = "note_versions INDEXED BY idx_note_versions_forum_id"
 
 # ---- writing versions ---------------------------------------------------------------------------------------
@@ -367,7 +369,9 @@ def notes_at(
 def _put_together(parent: str, parts: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The row of the note itself among a parent's parts, (note_id, kind, ..., json) each, and the raw note
     they were split from."""
-    top = next(p for p in parts if p[0] == parent and p[1] != "details")
+    # The submission itself, else (a note stored alone) its one part that is not the details' shape.
+    mine = [p for p in parts if p[0] == parent and p[1] != "details"]
+    top = next((p for p in mine if p[1] == "submission"), None) or next(iter(mine))
     layout = next((p[-1] for p in parts if p[1] == "details"), None)
     replies = {p[0]: p[-1] for p in parts if p is not top and p[1] != "details"}
     return top, assemble(top[-1], layout, replies)
@@ -404,7 +408,7 @@ def stored_raw_notes(db: sqlite_utils.Database, venue_key: str, invitation: str 
         f"SELECT note_id, invitation, fetched_at, json FROM raw_notes WHERE venue = ? {where} ORDER BY rowid",
         [venue_key, *params],
     )
-    while batch := cursor.fetchmany(500):
+    while batch := cursor.fetchmany(_READ_BATCH):
         parts = _current_parts(db, venue_key, [row[0] for row in batch if row[3] is None])
         for note_id, listing, fetched_at, text in batch:
             if text is not None:
@@ -472,7 +476,8 @@ def unversioned_notes(db: sqlite_utils.Database, venue_key: str) -> list[tuple[s
     """(note id, listing, json, fetched_at) of the venue's raw notes without a current version: a database
     from before versions were kept."""
     rows = db.execute(
-        """SELECT note_id, invitation, json, fetched_at FROM raw_notes r WHERE venue = ? AND NOT EXISTS
+        """SELECT note_id, invitation, json, fetched_at FROM raw_notes r WHERE venue = ? AND json IS NOT NULL
+           AND NOT EXISTS
              (SELECT 1 FROM note_versions v INDEXED BY idx_note_versions_current
               WHERE v.venue = r.venue AND v.parent_id = r.note_id AND v.until_run_id IS NULL) ORDER BY rowid""",
         [venue_key],
@@ -495,24 +500,36 @@ def _current_parts(
     return parts
 
 
-def drop_versioned_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str] | None = None) -> int:
-    """Raw notes (these, or all) whose current versions put their text back together exactly keep it there
-    only: their `raw_notes.json` becomes NULL. A text its versions do not give back is kept. Returns how many."""
+def reproducible_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str] | None = None) -> list[str]:
+    """The raw notes (of these, or all) holding a text that their current versions put back together exactly.
+
+    A text they do not give back, or one that cannot be put back together at all (versions missing or
+    damaged), is not among them: it stays the note's only exact copy. Run by the schema 11 migration too, so
+    it reads versions of every format ever stored, as the versions themselves must stay readable.
+    """
     where = "" if note_ids is None else "AND note_id IN (SELECT value FROM json_each(?))"
     cursor = db.execute(
         f"SELECT note_id, venue, json FROM raw_notes WHERE json IS NOT NULL {where} ORDER BY venue, rowid",
         [] if note_ids is None else [json.dumps(list(note_ids))],
     )
-    dropped: list[str] = []
-    while batch := cursor.fetchmany(500):
+    found: list[str] = []
+    while batch := cursor.fetchmany(_READ_BATCH):
         for venue_key in {row[1] for row in batch}:
             texts = {row[0]: row[2] for row in batch if row[1] == venue_key}
             for parent, parts in _current_parts(db, venue_key, list(texts)).items():
-                if raw_json(_put_together(parent, parts)[1]) == texts[parent]:
-                    dropped.append(parent)
-    for chunk in _chunks(dropped):
+                try:
+                    again = raw_json(_put_together(parent, parts)[1])
+                except (StopIteration, KeyError, TypeError, ValueError):  # parts missing or not as written
+                    continue
+                if again == texts[parent]:
+                    found.append(parent)
+    return found
+
+
+def drop_versioned_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None:
+    """These raw notes, versioned now, keep their text in their versions only, where those give it back."""
+    for chunk in _chunks(reproducible_raw_texts(db, note_ids)):
         db.execute(f"UPDATE raw_notes SET json = NULL WHERE note_id IN ({','.join('?' * len(chunk))})", chunk)
-    return len(dropped)
 
 
 # ---- data versions ------------------------------------------------------------------------------------------
