@@ -51,6 +51,22 @@ def test_status_without_a_database_is_a_clear_error(tmp_path: Path, capsys: pyte
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.parametrize("command", [["summary", "--venue", "iclr2020"], ["changes", "--venue", "iclr2020"]])
+def test_output_read_by_head_ends_quietly(demo_db: Path, command: list[str]) -> None:
+    """`paperharvest ... | head`: the reader closes the pipe early. Not an internal error to report: no word on
+    stderr, and the exit status a shell shows for SIGPIPE."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paperharvest", *command, "--db", str(demo_db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it has written anything
+    assert proc.wait(timeout=30) == 141
+    assert proc.stderr.read() == ""
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "paperharvest", "--help"], capture_output=True, text=True, check=False

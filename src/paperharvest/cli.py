@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import json
 import logging
+import os
+import select
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -573,8 +575,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"paperharvest: stopped by {name}; stored pages are kept, the next run resumes", file=sys.stderr)
         return code
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _reader_gone(sys.stdout):
+            # Whoever read the output stopped (`| head`): they have what they wanted. Flushing at exit would
+            # fail again, so the rest of the output goes nowhere; 141 is what a shell shows for SIGPIPE.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         # A bug, not an input: one line for cron mail, the traceback only when asked for.
         log.debug("traceback of the internal error", exc_info=True)
         hint = "" if args.verbose else " (run again with --verbose for the traceback)"
         print(f"paperharvest: internal error: {type(exc).__name__}: {exc}{hint}; please report it", file=sys.stderr)
         return 1
+
+
+def _reader_gone(stream: Any) -> bool:
+    """Whether `stream` is a pipe whose reading end was closed, so a BrokenPipeError was about it and not
+    about some other pipe or socket."""
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or no poll on this system
+        return False

@@ -66,6 +66,7 @@ EXIT_CODES: dict[int, str] = {
     6: "another paperharvest run holds the database",
     7: "the database is corrupt or cannot be written",
     130: "stopped by SIGINT (Ctrl-C); stored pages are kept, the run is recorded interrupted",
+    141: "the reader of the output closed it early (`| head`): nothing went wrong, the rest was not written",
     143: "stopped by SIGTERM (cron, systemd, timeout); stored pages are kept, the run is recorded interrupted",
 }
 
