@@ -47,7 +47,7 @@ NOTES = {
 @pytest.mark.parametrize("name", list(NOTES))
 def test_the_whole_notes_text_is_raw_json_of_the_note_and_each_part_its_own(name: str, venue: VenueConfig) -> None:
     note = NOTES[name]
-    versions, text, exact = split_note_text(note, venue, "listing", submission=True)
+    versions, text, _, exact = split_note_text(note, venue, "listing", submission=True)
     assert text == raw_json(note)
     assert json.loads(text) == note
     assert exact

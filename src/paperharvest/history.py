@@ -53,7 +53,7 @@ def split_stored(stored: Iterable[StoredNote]) -> tuple[list[StoredNote], dict[s
 
 def venue_wide(venue: VenueConfig, related: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The notes stored alone that a venue's papers are read with: 2018's venue-wide decisions, else none."""
-    return related if venue.replies.decision_scope == "venue" else None
+    return related if venue.replies.venue_wide_decisions else None
 
 
 def _records(

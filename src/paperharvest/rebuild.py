@@ -82,12 +82,9 @@ def rebuild_notes(db: sqlite_utils.Database, venues: dict[str, VenueConfig], ven
         if venue is None:
             raise UpstreamDataError(f"the database holds raw notes of venue {key!r}, which has no config")
         wide = None
-        if venue.replies.decision_scope == "venue":
-            wide = group_by_forum(r.note for r in stored_raw_notes(db, key, venue.replies.decision))
-        listings = {listing.invitation for listing in venue.listings}
-        for row in stored_raw_notes(db, key):
-            if row.invitation not in listings:
-                continue  # a venue-wide decision, read above
+        if venue.replies.venue_wide_decisions:
+            wide = group_by_forum(r.note for r in stored_raw_notes(db, key, [venue.replies.decision]))
+        for row in stored_raw_notes(db, key, [listing.invitation for listing in venue.listings]):
             records = normalize_or_reject(row.note, venue, wide)
             if isinstance(records, RejectedNote):
                 # A stored note today's rules cannot read (they got stricter): quarantined, its old records kept.

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from paperharvest.errors import ConfigError
-from paperharvest.history import split_stored, venue_wide
+from paperharvest.history import venue_wide
 from paperharvest.normalize.any_version import normalize_or_reject
+from paperharvest.normalize.notes import group_by_forum
 from paperharvest.store.db import open_db
 from paperharvest.store.save import save_page, save_raw_notes
 from paperharvest.store.schema import ensure_db_shape
@@ -44,14 +46,17 @@ def write_snapshot(source: sqlite_utils.Database, venue: VenueConfig, run_id: in
     ensure_db_shape(target)
     with target.atomic():
         copy_venue_history(source, target, venue.key, run_id)
-    # The notes stored alone (2018's venue-wide decisions) first: each paper is read with its own.
-    alone = [n for n in notes_at(source, venue.key, run_id) if n.kind != "submission"]
-    _, related = split_stored(alone)
-    for listing, stamp, batch in _pages(iter(alone)):
-        save_raw_notes(target, venue, listing, [n.note for n in batch], datetime.fromisoformat(stamp))
+    # The notes stored alone (2018's venue-wide decisions: no other venue has any) first, as each paper is read
+    # with its own.
+    related: dict[str, list[Any]] = {}
+    if venue.replies.venue_wide_decisions:
+        alone = [n for n in notes_at(source, venue.key, run_id) if n.kind != "submission"]
+        related = group_by_forum(n.note for n in alone)
+        for listing, stamp, batch in _pages(iter(alone)):
+            save_raw_notes(target, venue, listing, [n.note for n in batch], datetime.fromisoformat(stamp))
     wide = venue_wide(venue, related)
     papers = 0
-    # Read again rather than kept from above: the submissions stream through a page at a time.
+    # Read (again, for a venue with notes stored alone) a page at a time: the submissions stream through.
     submissions = (n for n in notes_at(source, venue.key, run_id) if n.kind == "submission")
     for listing, stamp, batch in _pages(submissions):
         raw = [n.note for n in batch]

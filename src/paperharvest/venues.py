@@ -63,6 +63,11 @@ class Replies(BaseModel):
     # the measured bytes), and a page is held in memory while it is stored. Unset: PAPERHARVEST_PAGE_SIZE.
     page_size: int | None = Field(default=None, ge=1, le=1000)
 
+    @property
+    def venue_wide_decisions(self) -> bool:
+        """Decisions under one venue-wide invitation (2018), fetched and stored alone, not with their papers."""
+        return self.decision_scope == "venue"
+
     @model_validator(mode="after")
     def _has_number(self) -> Replies:
         per_paper = ["review", "meta_review", "recommendation"] + (
@@ -72,7 +77,7 @@ class Replies(BaseModel):
             template = getattr(self, name)
             if template is not None and "{number}" not in template:
                 raise ValueError(f"replies.{name} must contain {{number}}")
-        if self.decision_scope == "venue" and "{number}" in self.decision:
+        if self.venue_wide_decisions and "{number}" in self.decision:
             # A venue-wide invitation is one fixed name; a {number} here means the scope was set by mistake.
             raise ValueError('replies.decision must not contain {number} when replies.decision_scope = "venue"')
         return self

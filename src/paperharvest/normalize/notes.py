@@ -487,7 +487,7 @@ def normalize_note(
         raise RejectedNote("not_listed", f"paper {forum_id}: its invitation is not a name: {show(invitation)}")
     forum = forum_replies(raw.get("details"), forum_id)
     replies = list(forum.replies)
-    if decisions_by_forum is None and venue.replies.decision_scope == "venue":
+    if decisions_by_forum is None and venue.replies.venue_wide_decisions:
         # Without them every paper would read as under review: a silent, complete loss of the decisions.
         raise NormalizeError(
             f"paper {forum_id}: {venue.key} decisions are venue-wide ({venue.replies.decision}); "

@@ -57,11 +57,10 @@ class StoreBehind:
         stopped: BaseException | None = None
         signalled = error is not None and not isinstance(error, Exception)
         while self._pending is not None and not self._pending.done():
+            stuck = signalled or stopped is not None  # a signal came before this wait: stop what it waits on
             try:
                 futures_wait([self._pending], timeout=STUCK_SECONDS)
-                stuck = signalled or stopped is not None
             except BaseException as exc:  # a signal while waiting: finish waiting first, then stop
-                stuck = signalled or stopped is not None  # a second one: stop now
                 stopped = exc
             if stuck and self._on_stuck is not None and not self._pending.done():
                 self._on_stuck()
@@ -96,7 +95,7 @@ def _harvest_notes(run: Run, preparers: Preparers) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     by_listing: dict[str, int] = {}
     decisions_by_forum = None
-    if venue.replies.decision_scope == "venue":
+    if venue.replies.venue_wide_decisions:
         # 2018: one venue-wide decision invitation; its notes are kept raw and matched to papers by forum.
         decision_notes = []
         for page in fetch_note_pages(

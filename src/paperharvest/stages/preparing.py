@@ -131,7 +131,8 @@ class Helper:
         return answer
 
     def ready(self) -> bool:
-        """Whether the helper has started (it says so once it has imported what it prepares with)."""
+        """Whether the helper has started (it says so once it has imported what it prepares with and been
+        sent the venue, by `begin`)."""
         if not self._ready:
             stdout = self._proc.stdout
             assert stdout is not None
@@ -208,13 +209,17 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 def _answer(stdout: BinaryIO, answer: tuple[bool, Any]) -> None:
-    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    if not answer[0]:
-        try:
+    ok, value = answer
+    try:
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        if not ok:
             pickle.loads(data)
-        except Exception:  # an error that cannot be rebuilt on the other side: its words can
-            words = "".join(traceback.format_exception(answer[1])).rstrip()
-            data = pickle.dumps((False, HarvestError(f"preparing notes failed: {answer[1]!r}\n{words}")))
+    except Exception:
+        if ok:
+            raise
+        # An error that cannot be sent, or not rebuilt on the other side: its words can.
+        words = "".join(traceback.format_exception(value)).rstrip()
+        data = pickle.dumps((False, HarvestError(f"preparing notes failed: {value!r}\n{words}")))
     stdout.write(data)
     stdout.flush()
 
@@ -265,8 +270,8 @@ class Preparers:
             return self._helper.ready()
         except HarvestError:
             # It never started (or died before its first page): the pages are prepared here instead.
-            self._helper.close()
             why = self._helper.ended()
+            self._helper.close()
             log.warning("the helper process that prepares notes did not start (%s); preparing them here", why)
             self._helper = None
             return False

@@ -42,6 +42,8 @@ RAW_COLUMNS = (
     "inputs_sha256",
 )
 
+_RAW_NOTE_ID, _RAW_INPUTS = RAW_COLUMNS.index("note_id"), RAW_COLUMNS.index("inputs_sha256")
+
 # Made once: json.dumps with any option builds a new JSONEncoder per call, which was a tenth of a page's
 # store time (measured with `make bench`).
 _COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
@@ -149,8 +151,9 @@ def _join(*parts: str) -> str:
 
 class SplitNote(NamedTuple):
     versions: list[NoteVersion]
-    # raw_json(note): the text of the whole note, as its hash is taken.
+    # raw_json(note): the text of the whole note, and its hash (`raw_notes.sha256`).
     text: str
+    sha256: str
     # Whether the versions give the text back. Not when a reply id comes twice with two contents (one
     # version per id): the row then keeps the text itself.
     exact: bool
@@ -168,8 +171,8 @@ def split_note_text(note: Mapping[str, Any], venue: VenueConfig, listing: str, *
     forum = note_id if submission else str(note.get("forum") or note_id)
     kind = "submission" if submission else note_kind(note, venue)
     if "details" not in note:
-        text = raw_json(note)
-        return SplitNote([_version(note_id, forum, kind, note, listing, text)], text, True)
+        version = _version(note_id, forum, kind, note, listing, raw_json(note))
+        return SplitNote([version], version.text, version.sha256, True)
     items = list(note.items())
     at = list(note).index("details")
     before, after = _members(items[:at]), _members(items[at + 1 :])
@@ -205,10 +208,11 @@ def split_note_text(note: Mapping[str, Any], venue: VenueConfig, listing: str, *
     out.append(_part(note_id, note_id, "details", forum, None, None, compact_json(layout)))
     text = _join(before, '"details":' + details_text, after)
     try:
-        text.encode("utf-8")
+        digest = sha256(text)
     except UnicodeEncodeError:
         text = raw_json(note)  # a lone surrogate somewhere (its part is escaped already)
-    return SplitNote(out, text, exact)
+        digest = sha256(text)
+    return SplitNote(out, text, digest, exact)
 
 
 def split_note(note: Mapping[str, Any], venue: VenueConfig, listing: str, *, submission: bool) -> list[NoteVersion]:
@@ -336,11 +340,17 @@ def state_of(rows: NoteRows) -> ForumState:
 class PreparedNote(NamedTuple):
     """A submission as the store writes it: its `raw_notes` row (RAW_COLUMNS), versions and records."""
 
-    note_id: str
     raw: tuple[Any, ...]
-    inputs_sha256: str
     versions: list[NoteVersion]
     rows: NoteRows
+
+    @property
+    def note_id(self) -> str:
+        return str(self.raw[_RAW_NOTE_ID])
+
+    @property
+    def inputs_sha256(self) -> str:
+        return str(self.raw[_RAW_INPUTS])
 
 
 class Quarantined(NamedTuple):
@@ -380,7 +390,7 @@ def raw_row(
         invitation,
         venue.api_version,
         tmdate if isinstance(tmdate, int) else None,
-        sha256(split.text),
+        split.sha256,
         at,
         None if split.exact else split.text,
         inputs,
@@ -416,7 +426,7 @@ def prepare_page(
             continue
         note_id = str(note["id"])
         split = split_note_text(note, venue, invitation, submission=True)
-        inputs = inputs_sha256(sha256(split.text), (related or {}).get(note_id, ()))
+        inputs = inputs_sha256(split.sha256, (related or {}).get(note_id, ()))
         raw = raw_row(note, venue, invitation, split, inputs, fetched_at)
-        page.notes.append(PreparedNote(note_id, raw, inputs, split.versions, note_rows(records)))
+        page.notes.append(PreparedNote(raw, split.versions, note_rows(records)))
     return page

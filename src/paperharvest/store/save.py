@@ -27,7 +27,6 @@ from paperharvest.store.prepare import (
     Quarantined,
     prepare_page,
     raw_row,
-    sha256,
     split_note_text,
 )
 from paperharvest.store.versions import (
@@ -179,7 +178,7 @@ def save_listed_authors(
 def replace_records(
     db: sqlite_utils.Database, harvested: Sequence[tuple[NoteRows, str]], *, replace: bool = True
 ) -> None:
-    """Write each note's paper and replace its children (authors, reviews, decision). Call inside a transaction.
+    """Write each note's paper and replace its children (CHILD_TABLES). Call inside a transaction.
 
     `harvested` pairs each note's rows with the time its raw note was fetched (ISO 8601). `replace=False`
     skips deleting old children, for notes known to be new.
@@ -338,7 +337,7 @@ def save_raw_notes(
     for note in raw_notes:
         split = split_note_text(note, venue, invitation, submission=False)
         versions += split.versions
-        rows.append(raw_row(note, venue, invitation, split, sha256(split.text), stamp))
+        rows.append(raw_row(note, venue, invitation, split, split.sha256, stamp))
     with db.atomic():
         # Only the notes listed now are compared: a note missing from one page is not known to be gone.
         parents = [str(note["id"]) for note in raw_notes]

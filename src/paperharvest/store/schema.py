@@ -733,7 +733,8 @@ LEFT JOIN note_versions v
 
 def _v11_note_text_once(db: sqlite_utils.Database) -> None:
     """Each note's text is kept once, in its versions: `raw_notes.json` may be NULL, and is wherever the
-    current versions give the text back exactly; `submission_notes` reads each paper's note either way.
+    current versions give the text back exactly; `submission_notes` gives each paper's note (without its
+    replies from its versions, whole where its row keeps the text).
     The texts dropped are known before the table is copied, so each is written once, as NULL (the file
     keeps its size until a VACUUM)."""
     dropped = reproducible_raw_texts(db)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -77,9 +77,9 @@ Change = tuple[Any, ...]
 # ICLR 2026's size (a re-run spent minutes per page; measured with benchmarks/bench_history.py). The
 # queries by parent or by forum name the index that finds them directly.
 CURRENT = "note_versions INDEXED BY idx_note_versions_current"
+BY_FORUM = "note_versions INDEXED BY idx_note_versions_forum_id"
 # Raw notes put back together at a time: a hundred whole forums are a few MB.
 _READ_BATCH = 100
-BY_FORUM = "note_versions INDEXED BY idx_note_versions_forum_id"
 
 # ---- writing versions ---------------------------------------------------------------------------------------
 
@@ -98,17 +98,19 @@ class VersionWrite:
     closed: set[Key] = field(default_factory=set)
 
 
-def _current(db: sqlite_utils.Database, venue_key: str, parents: Sequence[str]) -> dict[Key, tuple[int, str]]:
-    found: dict[Key, tuple[int, str]] = {}
+def _current_rows(db: sqlite_utils.Database, venue_key: str, parents: Sequence[str], columns: str) -> Iterator[Any]:
+    """(parent_id, note_id, kind, *columns) of every current version of these parents."""
     for chunk in _chunks(parents):
-        marks = ",".join("?" * len(chunk))
-        for vid, parent, note, kind, digest in db.execute(
-            f"""SELECT version_id, parent_id, note_id, kind, sha256 FROM {CURRENT}
-                WHERE venue = ? AND parent_id IN ({marks}) AND until_run_id IS NULL""",
+        yield from db.execute(
+            f"""SELECT parent_id, note_id, kind, {columns} FROM {CURRENT}
+                WHERE venue = ? AND parent_id IN ({",".join("?" * len(chunk))}) AND until_run_id IS NULL""",
             [venue_key, *chunk],
-        ):
-            found[(parent, note, kind)] = (vid, digest)
-    return found
+        )
+
+
+def _current(db: sqlite_utils.Database, venue_key: str, parents: Sequence[str]) -> dict[Key, tuple[int, str]]:
+    rows = _current_rows(db, venue_key, parents, "version_id, sha256")
+    return {(parent, note, kind): (vid, digest) for parent, note, kind, vid, digest in rows}
 
 
 def write_versions(
@@ -371,7 +373,7 @@ def _put_together(parent: str, parts: Sequence[tuple[Any, ...]]) -> tuple[tuple[
     they were split from."""
     # The submission itself, else (a note stored alone) its one part that is not the details' shape.
     mine = [p for p in parts if p[0] == parent and p[1] != "details"]
-    top = next((p for p in mine if p[1] == "submission"), None) or next(iter(mine))
+    top = next((p for p in mine if p[1] == "submission"), None) or mine[0]
     layout = next((p[-1] for p in parts if p[1] == "details"), None)
     replies = {p[0]: p[-1] for p in parts if p is not top and p[1] != "details"}
     return top, assemble(top[-1], layout, replies)
@@ -400,10 +402,15 @@ class RawNote(NamedTuple):
     note: dict[str, Any]
 
 
-def stored_raw_notes(db: sqlite_utils.Database, venue_key: str, invitation: str | None = None) -> Iterator[RawNote]:
-    """The venue's raw notes (or one listing's), in the order stored, each put back together from its current
-    versions; a note stored before versions were kept is read from the text its row still holds."""
-    where, params = ("AND invitation = ?", [invitation]) if invitation else ("", [])
+def stored_raw_notes(
+    db: sqlite_utils.Database, venue_key: str, invitations: Collection[str] | None = None
+) -> Iterator[RawNote]:
+    """The venue's raw notes (or those of these listings), in the order stored, each put back together from
+    its current versions, or read from the text its row holds where they cannot give it back (a note stored
+    before versions were kept; one listing a reply id twice with two contents)."""
+    where, params = "", []
+    if invitations is not None:
+        where, params = "AND invitation IN (SELECT value FROM json_each(?))", [json.dumps(sorted(invitations))]
     cursor = db.execute(
         f"SELECT note_id, invitation, fetched_at, json FROM raw_notes WHERE venue = ? {where} ORDER BY rowid",
         [venue_key, *params],
@@ -473,8 +480,8 @@ def clear_history(db: sqlite_utils.Database, venue_key: str) -> None:
 
 
 def unversioned_notes(db: sqlite_utils.Database, venue_key: str) -> list[tuple[str, str, str, str]]:
-    """(note id, listing, json, fetched_at) of the venue's raw notes without a current version: a database
-    from before versions were kept."""
+    """(note id, listing, json, fetched_at) of the venue's raw notes without a current version that still
+    hold their text: a database from before versions were kept."""
     rows = db.execute(
         """SELECT note_id, invitation, json, fetched_at FROM raw_notes r WHERE venue = ? AND json IS NOT NULL
            AND NOT EXISTS
@@ -490,13 +497,8 @@ def _current_parts(
 ) -> dict[str, list[tuple[str, str, str]]]:
     """parent -> (note id, kind, json) of each of its current versions."""
     parts: dict[str, list[tuple[str, str, str]]] = {}
-    for chunk in _chunks(parents):
-        for parent, note_id, kind, text in db.execute(
-            f"""SELECT parent_id, note_id, kind, json FROM {CURRENT}
-                WHERE venue = ? AND parent_id IN ({",".join("?" * len(chunk))}) AND until_run_id IS NULL""",
-            [venue_key, *chunk],
-        ):
-            parts.setdefault(parent, []).append((note_id, kind, text))
+    for parent, note_id, kind, text in _current_rows(db, venue_key, parents, "json"):
+        parts.setdefault(parent, []).append((note_id, kind, text))
     return parts
 
 
@@ -519,7 +521,7 @@ def reproducible_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str] | 
             for parent, parts in _current_parts(db, venue_key, list(texts)).items():
                 try:
                     again = raw_json(_put_together(parent, parts)[1])
-                except (StopIteration, KeyError, TypeError, ValueError):  # parts missing or not as written
+                except (IndexError, KeyError, TypeError, ValueError):  # parts missing or not as written
                     continue
                 if again == texts[parent]:
                     found.append(parent)
@@ -528,8 +530,8 @@ def reproducible_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str] | 
 
 def drop_versioned_raw_texts(db: sqlite_utils.Database, note_ids: Sequence[str]) -> None:
     """These raw notes, versioned now, keep their text in their versions only, where those give it back."""
-    for chunk in _chunks(reproducible_raw_texts(db, note_ids)):
-        db.execute(f"UPDATE raw_notes SET json = NULL WHERE note_id IN ({','.join('?' * len(chunk))})", chunk)
+    dropped = json.dumps(reproducible_raw_texts(db, note_ids))
+    db.execute("UPDATE raw_notes SET json = NULL WHERE note_id IN (SELECT value FROM json_each(?))", [dropped])
 
 
 # ---- data versions ------------------------------------------------------------------------------------------
