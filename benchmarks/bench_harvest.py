@@ -214,6 +214,9 @@ def normalize_and_store(venue: Venue, workdir: Path) -> None:
     submissions = sum(len(notes) for notes in venue.values())
     replies = sum(len(n.get("details", {}).get("directReplies", [])) for notes in venue.values() for n in notes)
     fetched_at = datetime(2026, 1, 1, tzinfo=UTC)
+    stamp = fetched_at.isoformat()
+    pages = [(inv, notes[at : at + PAGE]) for inv, notes in venue.items() for at in range(0, len(notes), PAGE)]
+    helper_wanted = spare_core()
     timings = []
     for _ in range(ROUNDS):
         with db.atomic():
@@ -221,14 +224,14 @@ def normalize_and_store(venue: Venue, workdir: Path) -> None:
                 db.execute(f"DELETE FROM {table}")
         # In a run, as the notes stage stores: versions dated by it and its changes written.
         run_id = start_run(db, command="bench", venue=config.key, options={}, versions={}, started_at=fetched_at)
-        stamp = fetched_at.isoformat()
         with Preparers(config) as preparers:
             preparers.begin(None)
-            # A run's helper starts with the stage and is ready by its first page (the group is asked first).
-            while spare_core() and not preparers.helper_ready():
+            # A run's helper starts with the stage and is ready by its first page (the group is asked first);
+            # one that never starts (a warning says so) leaves the pages to this thread.
+            ready_by = time.monotonic() + 10
+            while helper_wanted and not preparers.helper_ready() and time.monotonic() < ready_by:
                 time.sleep(0.01)
             started = time.perf_counter()
-            pages = [(inv, notes[at : at + PAGE]) for inv, notes in venue.items() for at in range(0, len(notes), PAGE)]
             with BackgroundCheckpoints(db) as checkpoints:
                 # As the stage does: the next page is sent while this one is written, never more in flight.
                 sent = preparers.send(pages[0][0], pages[0][1], stamp)

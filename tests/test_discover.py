@@ -14,7 +14,7 @@ import pytest
 from paperharvest.cli import main
 from paperharvest.venues import VenueConfig
 from tests.conftest import REPO
-from tests.fakes.openreview_v1 import FakeOpenReview
+from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER, FakeOpenReview
 from tests.fakes.v2_venues import FakeVenue, served, venues
 from tests.helpers import rows, scalar
 
@@ -186,8 +186,6 @@ def test_a_derived_venue_is_known_to_the_offline_commands(
 def test_a_derived_venue_logs_in_once_and_reads_its_group_once(
     fakes: list[FakeVenue], tmp_path: Path, fake_env: Any
 ) -> None:
-    from tests.fakes.openreview_v1 import TEST_PASSWORD, TEST_USER
-
     with FakeOpenReview(**served(fakes)) as fake:
         fake_env(fake.url, OPENREVIEW_USERNAME=TEST_USER, OPENREVIEW_PASSWORD=TEST_PASSWORD)
         assert fetch(tmp_path / "v.db", fakes[0].venue_id) == 0

@@ -20,10 +20,10 @@ NOTE_TABLES = tuple(t for t in DATA_TABLES if t not in ("venues", "author_histor
 Venue = dict[str, list[dict[str, Any]]]
 
 
-def harvest(venue: Venue, db: Path, fake_env: Any, key: str = "iclr2020") -> None:
+def harvest(venue: Venue, db: Path, fake_env: Any, key: str = "iclr2020", *more: str) -> None:
     with FakeOpenReview(venue) as fake:
         fake_env(fake.url)
-        assert main(["fetch", "--venue", key, "--db", str(db), "--stages", "notes", "--quiet"]) == 0
+        assert main(["fetch", "--venue", key, "--db", str(db), "--stages", "notes", "--quiet", *more]) == 0
 
 
 def replies_of(note: dict[str, Any], kind: str) -> list[dict[str, Any]]:

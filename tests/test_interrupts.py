@@ -21,7 +21,7 @@ from paperharvest.stages.preparing import spare_core
 from tests.conftest import REPO
 from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
-from tests.helpers import DATA_TABLES, rows, scalar, timeless_dump
+from tests.helpers import DATA_TABLES, rows, scalar, timeless_dump, wait_until
 
 # The harvest runs as its own process, fenced to loopback like the tests.
 FENCED_FETCH = (
@@ -127,17 +127,16 @@ def child_pids(pid: int) -> list[int]:
     ]
 
 
+def exited(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # exited; only its parent's wait is missing (the parent was killed: init reaps it)
+
+
 def gone(pid: int, limit: float = 10.0) -> bool:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":  # exited; only its parent's wait is missing (the parent was killed: init reaps it)
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: exited(pid), limit)
 
 
 def test_a_ctrl_c_to_the_whole_group_stops_the_run_without_a_traceback_and_leaves_no_helper(

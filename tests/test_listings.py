@@ -51,7 +51,7 @@ def test_the_next_page_is_fetched_while_a_page_is_stored_and_no_page_after_it(
     real_save = notes_stage.save_prepared
 
     def slow_save(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.2)  # a store slower than the (instant) fake's answers
+        time.sleep(0.5)  # a store slower than the (instant) fake's answers, with room on a busy machine
         requested_by_end_of_store.append(sum(r.path == "/notes" for r in fake.requests))
         return real_save(*args, **kwargs)
 

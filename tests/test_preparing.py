@@ -17,21 +17,20 @@ from typing import Any
 
 import pytest
 
-from paperharvest.cli import main
 from paperharvest.errors import HarvestError, VenueConfigGap
 from paperharvest.stages import preparing
 from paperharvest.stages.preparing import Helper, parts_of, prepare_part
 from paperharvest.venues import find_venue
 from tests.conftest import REPO
-from tests.fakes.openreview_v1 import FakeOpenReview
 from tests.fakes.record_sample import load_sample_venue
 from tests.helpers import DATA_TABLES, scalar, timeless_dump, wait_until
+from tests.test_incremental import harvest as harvest_notes
 
 VENUE = find_venue(REPO / "configs" / "venues", "iclr2020")
 BLIND = "ICLR.cc/2020/Conference/-/Blind_Submission"
 STAMP = "2026-01-02T03:04:05+00:00"
 SAMPLE = load_sample_venue()
-HISTORY_TABLES = (*DATA_TABLES, "note_versions", "paper_versions", "review_versions", "changes", "comments")
+HARVEST_TABLES = (*DATA_TABLES, "note_versions", "paper_versions", "review_versions", "changes", "comments")
 
 
 @pytest.fixture
@@ -116,11 +115,8 @@ def test_a_killed_helper_is_a_one_line_error_and_not_a_hang(helper: Helper) -> N
     assert time.monotonic() - started < 10
 
 
-def harvest(db: Path, fake_env: Any) -> int:
-    with FakeOpenReview(SAMPLE) as fake:
-        fake_env(fake.url)
-        args = ["fetch", "--venue", "iclr2020", "--db", str(db), "--stages", "notes", "--page-size", "5", "--quiet"]
-        return main(args)
+def harvest(db: Path, fake_env: Any) -> None:
+    harvest_notes(SAMPLE, db, fake_env, "iclr2020", "--page-size", "5")
 
 
 def test_a_harvest_through_the_helper_stores_exactly_what_one_without_it_stores(
@@ -128,18 +124,18 @@ def test_a_harvest_through_the_helper_stores_exactly_what_one_without_it_stores(
 ) -> None:
     with monkeypatch.context() as one_core:
         one_core.setattr(preparing, "spare_core", lambda: False)
-        assert harvest(tmp_path / "alone.db", fake_env) == 0
+        harvest(tmp_path / "alone.db", fake_env)
     # Every page waits for the helper to be ready, so that every page goes through it (on any machine).
     monkeypatch.setattr(preparing, "spare_core", lambda: True)
     ready = Helper.ready
     monkeypatch.setattr(Helper, "ready", lambda self: wait_until(lambda: ready(self)))
-    assert harvest(tmp_path / "helped.db", fake_env) == 0
+    harvest(tmp_path / "helped.db", fake_env)
     counts = [
         json.loads(scalar(db, "SELECT counts FROM runs")) for db in (tmp_path / "alone.db", tmp_path / "helped.db")
     ]
     papers = sum(len(notes) for notes in SAMPLE.values())
     assert [c["notes"].get("notes_prepared_in_helper", 0) for c in counts] == [0, papers]
-    assert timeless_dump(tmp_path / "helped.db", HISTORY_TABLES) == timeless_dump(tmp_path / "alone.db", HISTORY_TABLES)
+    assert timeless_dump(tmp_path / "helped.db", HARVEST_TABLES) == timeless_dump(tmp_path / "alone.db", HARVEST_TABLES)
     assert scalar(tmp_path / "helped.db", "SELECT count(*) FROM papers") == papers
 
 
@@ -150,7 +146,7 @@ def test_a_helper_that_cannot_start_leaves_the_pages_to_the_store_thread(
     monkeypatch.setattr(preparing.sys, "executable", "/bin/false")  # a frozen or broken interpreter
     ready = Helper.ready
     monkeypatch.setattr(Helper, "ready", lambda self: wait_until(lambda: self._proc.poll() is not None) and ready(self))
-    assert harvest(tmp_path / "x.db", fake_env) == 0
+    harvest(tmp_path / "x.db", fake_env)
     assert scalar(tmp_path / "x.db", "SELECT count(*) FROM papers") == sum(len(notes) for notes in SAMPLE.values())
     assert "notes_prepared_in_helper" not in json.loads(scalar(tmp_path / "x.db", "SELECT counts FROM runs"))["notes"]
     assert "the helper process that prepares notes did not start (exit code 1); preparing them here" in (

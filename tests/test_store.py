@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -322,9 +321,7 @@ def test_checkpoints_run_beside_the_writer_and_sqlites_own_are_back_after(tmp_pa
         # Committed, but the COMMIT copied nothing into the file: the pages wait in the WAL.
         assert path.stat().st_size == before
         checkpoints.request()
-        deadline = time.monotonic() + 10
-        while path.stat().st_size == before and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: path.stat().st_size > before, 10)
         assert path.stat().st_size > before
         notes = load_sample_venue()[BLIND][6:9]  # committed last, with no checkpoint asked for
         save_page(db, VENUE, BLIND, notes, normalized_or_rejected(notes), WHEN)

@@ -62,7 +62,7 @@ CommentKind = Literal["official_comment", "public_comment", "comment", "rebuttal
 # The last part of a comment invitation (`.../Paper123/-/Official_Comment`, 2018's
 # `.../-/Paper123/Official_Comment`) and the kind of comment it posts. Every other reply (withdrawals,
 # desk rejections, ethics reviews, revisions...) is no part of the discussion and is left out. The one rule,
-# read by the comments normalizer and by the store's versions (as a version's kind).
+# read by the notes normalizers (normalize/notes.py) and the store (store/prepare.py, as a version's kind).
 COMMENT_KINDS: dict[str, CommentKind] = {
     "Official_Comment": "official_comment",
     "Public_Comment": "public_comment",

@@ -290,11 +290,10 @@ VENUEID_KEYS: dict[str, Status] = {
     "rejected_venue_id": "rejected",
     "withdrawn_venue_id": "withdrawn",
     "desk_rejected_venue_id": "desk-rejected",
-    # A journal's group (openreview-py journal/group.py) names these two instead of submission_venue_id.
     "under_review_venue_id": "under-review",
     "decision_pending_venue_id": "decision-pending",
 }
-# The keys a journal's group writes instead of a conference's venueids.
+# The keys a journal's group (openreview-py journal/group.py) writes instead of submission_venue_id.
 JOURNAL_VENUEID_KEYS = ("under_review_venue_id", "decision_pending_venue_id")
 
 

@@ -1,4 +1,4 @@
-"""A forum's discussion -> Comment records: which replies are comments, and who wrote them.
+"""A forum's discussion -> Comment records (which replies are comments: models.comment_kind), and who wrote them.
 
 Only a note fetched with `details=replies` carries its whole forum; the notes normalizers (v1 and v2) hand
 each live reply that is not a review, decision or meta-review here. The writer's role is read from the

@@ -16,12 +16,19 @@ from urllib.parse import urlsplit, urlunsplit
 from paperharvest.errors import NormalizeError
 from paperharvest.models import GitHubUser, Repository
 
-__all__ = ["GITHUB_RESERVED", "github_user", "is_github_user", "repository_from_github", "repository_path"]
+__all__ = [
+    "GITHUB_RESERVED",
+    "X_HANDLE",
+    "github_user",
+    "is_github_user",
+    "repository_from_github",
+    "repository_path",
+]
 
 # Letters, digits and hyphens, at most 39; the underscore is an Enterprise Managed User's (`name_corp`).
 _GITHUB_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
-# X's handles: letters, digits and underscores, at most 15.
-X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")  # an X (Twitter) handle, as X allows them
+# X's (Twitter's) handles: letters, digits and underscores, at most 15.
+X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 # A public host name: dot-separated labels ending in a non-numeric top-level one (no bare IPs or intranet names).
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z][a-z0-9-]*[a-z0-9]|xn--[a-z0-9-]+)")
 _KINDS: dict[str, Literal["user", "organization"]] = {"User": "user", "Organization": "organization"}

@@ -135,9 +135,10 @@ def reject_lone_surrogates(payload: Any, what: str) -> None:
 
 def _holds_lone_surrogate(payload: Any) -> bool:
     """Whether any string in `payload` holds a lone surrogate: orjson says no for almost every note (by
-    writing it, 0.01 s for a whole venue); only for the rest does the walk below look, without the paths it
-    names (building a path for every value was most of a note's normalizing time, measured with `make bench`).
-    The concrete types first: json.loads makes dicts, lists and strs, and an ABC check per value is slow."""
+    writing it, 0.01 s for a whole venue). It also refuses integers beyond 64 bits and nesting deeper than
+    254 levels; for those this walk answers without building the path of every value, which for a deeply
+    nested payload grows with its depth (quadratic). The concrete types first: json.loads makes dicts, lists
+    and strs, and an ABC check per value is slow."""
     if holds_no_lone_surrogate(payload):
         return False
     stack = [payload]
