@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from urllib.parse import urlsplit
 
@@ -59,12 +60,14 @@ __all__ = [
     "EVIDENCE_WEIGHTS",
     "KNOWN_ORGANISATIONS",
     "VETOES",
+    "PageScan",
     "account_key",
     "account_pages",
     "attribute",
     "canonical_website",
     "chosen_accounts",
     "read_page",
+    "scan_page",
 ]
 
 
@@ -258,22 +261,27 @@ def _spells_handle(text: str, handle: str) -> bool:
     return bool(text) and text.strip().lstrip("@").lower() == handle.split("@")[0].lower()
 
 
-def read_page(html: str | bytes | BeautifulSoup, url: str, person_names: Sequence[str]) -> PageReading:
-    """One homepage read for the person whose names are `person_names`: its owner and every account it
-    shows, each once, with the union of the contexts it was seen in. `html` may be the page_soup of the page
-    already, so a page several people list is parsed once (reading it changes nothing in it)."""
+@dataclass(frozen=True)
+class PageScan:
+    """What a homepage shows whoever reads it, found once however many people list it: each link to an
+    account with whether it sits with an institution's accounts, the names the page lists, the accounts
+    named in its text, its JSON-LD people (name and sameAs accounts) and its meta accounts."""
+
+    soup: BeautifulSoup
+    url: str
+    links: list[tuple[Tag, SocialLink, bool]]
+    names: dict[int, str]
+    in_text: list[SocialLink]
+    json_ld: list[tuple[str, list[SocialLink]]]
+    meta: list[SocialLink]
+
+
+def scan_page(html: str | bytes | BeautifulSoup, url: str) -> PageScan:
+    """The part of reading a homepage that does not depend on who reads it (see read_page)."""
     # One parse, shared with extract_socials: the page's charset honoured, an unclosed <title> read leniently.
     soup = html if isinstance(html, BeautifulSoup) else page_soup(html)
     found_socials = extract_socials(soup, url)
     accepted = {account_key(s.platform, s.handle) for s in found_socials}
-    owner = owner_of(soup, url, person_names)
-    names = {id(tag): name for tag, name in listed_names(soup)}
-    seen: dict[tuple[str, str], tuple[SocialLink, list[set[str]]]] = {}
-
-    def add(link: SocialLink, contexts: set[str]) -> None:
-        key = account_key(link.platform, link.handle)
-        seen.setdefault(key, (link, []))[1].append(contexts)
-
     links: list[tuple[Tag, SocialLink]] = []
     for tag in soup.find_all(["a", "link"]):
         href = tag.get("href") if isinstance(tag, Tag) else None
@@ -291,27 +299,64 @@ def read_page(html: str | bytes | BeautifulSoup, url: str, person_names: Sequenc
     dropped = [(tag, link) for tag, link in links if account_key(link.platform, link.handle) not in accepted]
     institutional_keys = {account_key(link.platform, link.handle) for _, link in dropped}
     institutional_blocks = {id(block) for tag, _ in dropped if (block := chrome[id(tag)]) is not None}
-    own_page = owner.outcome == "own"
-    for tag, link in links:
-        institutional = (
-            account_key(link.platform, link.handle) in institutional_keys or id(chrome[id(tag)]) in institutional_blocks
-        )
-        add(link, _contexts(tag, link, names, person_names, institutional, own_page))
-    for social in found_socials:
-        if social.evidence == "text":
-            add(social, {"text", "profile_block"})
+    json_ld = []
     for person in json_ld_people(soup):
         same_as = person.get("sameAs")
         values = same_as if isinstance(same_as, list) else [same_as]
-        mine = name_similarity(person["name"], person_names) >= NAME_MATCH
-        for value in values:
-            if isinstance(value, str) and (link := canonical_social(value, base_url=url)) is not None:
-                add(link, {"same_as"} if mine else {"beside_name", "beside_other_name"})
+        accounts = [
+            link
+            for value in values
+            if isinstance(value, str) and (link := canonical_social(value, base_url=url)) is not None
+        ]
+        json_ld.append((person["name"], accounts))
+    meta = []
     for key in ("twitter:creator", "twitter:site"):
-        meta = soup.find("meta", attrs={"name": key})
-        content = meta.get("content") if isinstance(meta, Tag) else None
+        element = soup.find("meta", attrs={"name": key})
+        content = element.get("content") if isinstance(element, Tag) else None
         if isinstance(content, str) and (link := canonical_social("@" + content.strip().lstrip("@"))) is not None:
-            add(link, {"meta", "profile_block"})
+            meta.append(link)
+    return PageScan(
+        soup=soup,
+        url=url,
+        links=[
+            (
+                tag,
+                link,
+                account_key(link.platform, link.handle) in institutional_keys
+                or id(chrome[id(tag)]) in institutional_blocks,
+            )
+            for tag, link in links
+        ],
+        names={id(tag): name for tag, name in listed_names(soup)},
+        in_text=[social for social in found_socials if social.evidence == "text"],
+        json_ld=json_ld,
+        meta=meta,
+    )
+
+
+def read_page(page: str | bytes | BeautifulSoup | PageScan, url: str, person_names: Sequence[str]) -> PageReading:
+    """One homepage read for the person whose names are `person_names`: its owner and every account it
+    shows, each once, with the union of the contexts it was seen in. `page` may be its scan_page already, so
+    a page several people list is parsed and scanned once (reading it changes nothing in it)."""
+    scan = page if isinstance(page, PageScan) else scan_page(page, url)
+    owner = owner_of(scan.soup, url, person_names)
+    seen: dict[tuple[str, str], tuple[SocialLink, list[set[str]]]] = {}
+
+    def add(link: SocialLink, contexts: set[str]) -> None:
+        key = account_key(link.platform, link.handle)
+        seen.setdefault(key, (link, []))[1].append(contexts)
+
+    own_page = owner.outcome == "own"
+    for tag, link, institutional in scan.links:
+        add(link, _contexts(tag, link, scan.names, person_names, institutional, own_page))
+    for social in scan.in_text:
+        add(social, {"text", "profile_block"})
+    for name, accounts in scan.json_ld:
+        mine = name_similarity(name, person_names) >= NAME_MATCH
+        for link in accounts:
+            add(link, {"same_as"} if mine else {"beside_name", "beside_other_name"})
+    for link in scan.meta:
+        add(link, {"meta", "profile_block"})
     sightings = [
         PageSighting(platform=link.platform, handle=link.handle, url=link.url, contexts=_merged(occurrences))
         for link, occurrences in seen.values()

@@ -11,9 +11,8 @@ import sqlite_utils
 
 from paperharvest.errors import NormalizeError
 from paperharvest.models import GitHubUser, PageReading, PersonEvidence
-from paperharvest.normalize.attribution import attribute, read_page
+from paperharvest.normalize.attribution import attribute, read_page, scan_page
 from paperharvest.normalize.github import github_user
-from paperharvest.normalize.socials import page_soup
 from paperharvest.store.github import stored_github_users
 from paperharvest.store.people import (
     attribution_evidence,
@@ -25,8 +24,8 @@ from paperharvest.store.people import (
 
 def read_homepage(db: sqlite_utils.Database, url: str, final_url: str, html: bytes) -> int:
     """The stored page read for each person who lists it; returns how many accounts the page shows."""
-    soup = page_soup(html)
-    readings = {person: read_page(soup, final_url, names) for person, names in homepage_listers(db, url)}
+    scan = scan_page(html, final_url)
+    readings = {person: read_page(scan, final_url, names) for person, names in homepage_listers(db, url)}
     save_homepage_readings(db, url, readings)
     return max((len(r.sightings) for r in readings.values()), default=0)
 
